@@ -1,0 +1,123 @@
+package box
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/internal/errs"
+)
+
+// Exec runs a command in a running box and returns once it exits.
+func (m *Manager) Exec(ctx context.Context, owner, id string, req api.ExecRequest) (api.ExecResult, error) {
+	if err := validateExec(&req, m.cfg.Limits, false); err != nil {
+		return api.ExecResult{}, err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return api.ExecResult{}, err
+	}
+	defer m.release(h)
+	res, err := h.agent.Exec(ctx, req, m.cfg.Limits.ExecOutputBytes)
+	if err != nil {
+		return api.ExecResult{}, m.agentErr(ctx, h, err)
+	}
+	return res, nil
+}
+
+// StartExec starts a command in a running box and returns its exec id;
+// its output is read with Events.
+func (m *Manager) StartExec(ctx context.Context, owner, id string, req api.ExecRequest) (string, error) {
+	if err := validateExec(&req, m.cfg.Limits, true); err != nil {
+		return "", err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return "", err
+	}
+	defer m.release(h)
+	execID, err := h.agent.StartExec(ctx, req)
+	if err != nil {
+		return "", m.agentErr(ctx, h, err)
+	}
+	return execID, nil
+}
+
+// Events streams the raw server-sent events of an exec with seq > after,
+// until the exec's exit event. The caller closes the stream.
+func (m *Manager) Events(ctx context.Context, owner, id, execID string, after int64) (io.ReadCloser, error) {
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := h.agent.Events(ctx, execID, after)
+	if err != nil {
+		m.release(h)
+		return nil, m.agentErr(ctx, h, err)
+	}
+	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
+}
+
+// WriteFile writes body to path in the box, atomically.
+func (m *Manager) WriteFile(ctx context.Context, owner, id, path string, mode os.FileMode, mkdir bool, body io.Reader) (api.FileInfo, error) {
+	if err := ValidatePath(path); err != nil {
+		return api.FileInfo{}, err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return api.FileInfo{}, err
+	}
+	defer m.release(h)
+	fi, err := h.agent.WriteFile(ctx, path, mode, mkdir, body)
+	if err != nil {
+		return api.FileInfo{}, m.agentErr(ctx, h, err)
+	}
+	return fi, nil
+}
+
+// ReadFile opens path in the box for streaming. The caller closes it.
+func (m *Manager) ReadFile(ctx context.Context, owner, id, path string) (io.ReadCloser, error) {
+	if err := ValidatePath(path); err != nil {
+		return nil, err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := h.agent.ReadFile(ctx, path)
+	if err != nil {
+		m.release(h)
+		return nil, m.agentErr(ctx, h, err)
+	}
+	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
+}
+
+// callBody ends its call when closed.
+type callBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (c *callBody) Close() error {
+	err := c.ReadCloser.Close()
+	c.once.Do(c.done)
+	return err
+}
+
+// agentErr passes on errors the agent gave a kind to (a missing file is a
+// 404), and explains the rest: a box whose agent stopped answering.
+func (m *Manager) agentErr(ctx context.Context, h *handle, err error) error {
+	if ctx.Err() != nil {
+		return errs.Wrap(errs.Unavailable, err, "request cancelled")
+	}
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind != errs.Internal {
+		return err
+	}
+	m.log.Warn("box agent call failed", "box", h.id, "err", err)
+	return errs.Wrap(errs.BadGateway, err, "box %s: its agent did not answer; the box may have stopped", h.id)
+}

@@ -1,0 +1,58 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+
+	"github.com/PostHog/hogland/api"
+)
+
+// WriteFile streams body into the file at path (absolute) in the box,
+// atomically: readers see the old file or the new one. mode is the file's
+// permission bits (0: 0644; setuid, setgid and sticky are kept); mkdir
+// creates missing parent directories. The body is not buffered.
+func (c *Client) WriteFile(ctx context.Context, path string, mode os.FileMode, mkdir bool, body io.Reader) (api.FileInfo, error) {
+	q := url.Values{"path": {path}, "mkdir": {strconv.FormatBool(mkdir)}}
+	if mode != 0 {
+		q.Set("mode", fmt.Sprintf("%04o", unixMode(mode)))
+	}
+	if body == nil {
+		body = http.NoBody
+	}
+	var info api.FileInfo
+	err := c.doJSON(ctx, request{method: http.MethodPut, path: "/v1/files", query: q, body: body,
+		ctype: "application/octet-stream", want: http.StatusOK}, nil, &info)
+	return info, err
+}
+
+// ReadFile streams the file at path (absolute) out of the box, read until
+// EOF, so /proc and /sys files work. The caller closes the reader; a read
+// error from it means the file could not be read whole.
+func (c *Client) ReadFile(ctx context.Context, path string) (io.ReadCloser, error) {
+	q := url.Values{"path": {path}}
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/files", query: q, want: http.StatusOK})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// unixMode converts an os.FileMode to Unix mode bits.
+func unixMode(m os.FileMode) uint32 {
+	n := uint32(m.Perm())
+	if m&os.ModeSetuid != 0 {
+		n |= 0o4000
+	}
+	if m&os.ModeSetgid != 0 {
+		n |= 0o2000
+	}
+	if m&os.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return n
+}

@@ -1,0 +1,224 @@
+// Package plane is the hogplane program: it parses the command line, wires
+// the store, the runtime driver, the box manager and the HTTP server, and
+// runs until told to stop.
+package plane
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/PostHog/hogland/internal/auth"
+	"github.com/PostHog/hogland/internal/box"
+	"github.com/PostHog/hogland/internal/image"
+	"github.com/PostHog/hogland/internal/runtime/oci"
+	"github.com/PostHog/hogland/internal/server"
+	"github.com/PostHog/hogland/internal/store"
+)
+
+// Version is stamped at build time with -ldflags "-X ...plane.Version=...".
+var Version = "dev"
+
+const usage = `hogplane runs hogland's control plane.
+
+Usage:
+  hogplane serve [flags]         serve the /v1 API
+  hogplane image build NAME      build an image (debian, busybox) into the image cache
+  hogplane version               print the version
+
+Run "hogplane serve -h" for the flags.
+`
+
+// Run is hogplane's main. It returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "image":
+		err = imageCmd(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "hogplane", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "hogplane: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "hogplane:", err)
+		return 1
+	}
+	return 0
+}
+
+// Options are hogplane serve's settings.
+type Options struct {
+	DataDir   string
+	Listen    string
+	ImageDir  string
+	AgentPath string
+	Runtime   string
+	RunDir    string
+	LogJSON   bool
+}
+
+func (o *Options) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.DataDir, "data-dir", "/var/lib/hogland", "directory for the database, box state and the admin token")
+	fs.StringVar(&o.Listen, "listen", "127.0.0.1:8470", "address to serve the API on (HOST:PORT)")
+	fs.StringVar(&o.ImageDir, "image-dir", "", "image cache directory (default DATA-DIR/images)")
+	fs.StringVar(&o.AgentPath, "agent", "", "path of the hogpanion binary (default: next to hogplane, then PATH)")
+	fs.StringVar(&o.Runtime, "runtime", "runc", "OCI runtime: runc, crun or runsc")
+	fs.StringVar(&o.RunDir, "run-dir", "", "short directory for sockets and runtime state (default /run/hogland/<hash>)")
+	fs.BoolVar(&o.LogJSON, "log-json", true, "log as JSON lines")
+}
+
+func (o *Options) fill() error {
+	if o.DataDir == "" {
+		return errors.New("--data-dir is required")
+	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	o.DataDir = abs
+	if o.ImageDir == "" {
+		o.ImageDir = filepath.Join(o.DataDir, "images")
+	}
+	if o.AgentPath == "" {
+		o.AgentPath, err = findAgent()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findAgent looks for hogpanion next to this executable, then on PATH.
+func findAgent() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "hogpanion")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("hogpanion")
+	if err != nil {
+		return "", errors.New("hogpanion binary not found next to hogplane or on PATH; build it (make build) or pass --agent PATH")
+	}
+	return filepath.Abs(p)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o Options
+	fs := flag.NewFlagSet("hogplane serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := o.fill(); err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.LogJSON {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	p, err := open(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another hogplane running?)", o.Listen, err)
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "hogplane %s serving on %s\n", Version, url)
+	fmt.Fprintf(stdout, "admin token: %s (also in %s)\n", p.adminToken, filepath.Join(o.DataDir, "admin.token"))
+	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer $(cat %s)\" %s/v1/me\n", filepath.Join(o.DataDir, "admin.token"), url)
+
+	srv := &http.Server{Handler: p.server, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; boxes keep running")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+// plane is a wired hogplane.
+type plane struct {
+	store      *store.Store
+	boxes      *box.Manager
+	server     *server.Server
+	adminToken string
+}
+
+func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(o.DataDir, "hogland.db"))
+	if err != nil {
+		return nil, err
+	}
+	token, err := bootstrap(ctx, st, o.DataDir)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	images, err := image.NewStore(image.Config{Dir: o.ImageDir, Logger: log})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	driver, err := oci.New(oci.Config{StateDir: filepath.Join(o.DataDir, "boxes"), RunDir: o.RunDir, Runtime: o.Runtime})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: box.DefaultLimits(), Log: log})
+	if err := mgr.Start(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	srv := server.New(server.Config{Boxes: mgr, Auth: &auth.Authenticator{Store: st}, Store: st, Log: log, Version: Version})
+	return &plane{store: st, boxes: mgr, server: srv, adminToken: token}, nil
+}
+
+func (p *plane) close() {
+	p.boxes.Close()
+	_ = p.store.Close()
+}

@@ -1,0 +1,147 @@
+package oci
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/runtime"
+)
+
+func TestBoxLifecycle(t *testing.T) {
+	d := newDriver(t)
+	id := newID()
+	ctx := context.Background()
+	createBox(t, d, testSpec(id))
+
+	if st, err := d.State(ctx, id); err != nil || st != runtime.StateRunning {
+		t.Errorf("State = %v, %v; want running", st, err)
+	}
+	if err := health(d, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := sh(t, d, id, "hostname"); got != id {
+		t.Errorf("hostname = %q, want %q", got, id)
+	}
+	env := sh(t, d, id, "env")
+	for _, want := range []string{"HOME=/root", "HOSTNAME=" + id, "HOGLAND_TEST=1", "PATH=/usr/local/sbin:"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("env lacks %s:\n%s", want, env)
+		}
+	}
+	if got := sh(t, d, id, "pwd; echo $$"); got != "/\n"+strings.Fields(got)[1] {
+		t.Errorf("cwd: %q", got)
+	}
+	if err := d.Destroy(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, d, id)
+	if err := d.Destroy(ctx, id); err != nil {
+		t.Errorf("second Destroy: %v", err)
+	}
+	if _, err := d.State(ctx, id); !errs.Is(err, errs.NotFound) {
+		t.Errorf("State after Destroy = %v, want NotFound", err)
+	}
+	if _, err := d.Dial(ctx, id); !errs.Is(err, errs.NotFound) {
+		t.Errorf("Dial after Destroy = %v, want NotFound", err)
+	}
+}
+
+func TestIsolation(t *testing.T) {
+	d := newDriver(t)
+	id := newID()
+	createBox(t, d, testSpec(id))
+
+	t.Run("network is loopback only and up", func(t *testing.T) {
+		if got := sh(t, d, id, "ls /sys/class/net"); got != "lo" {
+			t.Errorf("interfaces = %q, want lo only", got)
+		}
+		flags, err := strconv.ParseInt(sh(t, d, id, "cat /sys/class/net/lo/flags"), 0, 64)
+		if err != nil || flags&1 == 0 {
+			t.Errorf("lo flags = %#x, %v: not UP", flags, err)
+		}
+		if got := sh(t, d, id, "ip -o link"); !strings.Contains(got, "UP") || strings.Count(got, "\n") != 0 {
+			t.Errorf("ip link = %q", got)
+		}
+	})
+	t.Run("host files are invisible", func(t *testing.T) {
+		secret := filepath.Join("/tmp", "hogland-secret-"+id)
+		if err := os.WriteFile(secret, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(secret)
+		res := run(t, d, id, 10, "/bin/sh", "-c", "test -e "+secret)
+		if res.ExitCode == 0 {
+			t.Errorf("box sees host file %s", secret)
+		}
+		if got := sh(t, d, id, "ls -A / | tr '\\n' ' '"); strings.Contains(got, "work") || strings.Contains(got, "home") {
+			t.Errorf("box root = %q", got)
+		}
+		if got := sh(t, d, id, "cat /proc/self/mountinfo"); strings.Contains(got, d.cfg.StateDir+"/") && !onlyAllowed(got, d, id) {
+			t.Errorf("box mounts show host paths:\n%s", got)
+		}
+	})
+	t.Run("agent mounts", func(t *testing.T) {
+		res := run(t, d, id, 10, "/bin/sh", "-c", "echo x > /.hogland/bin/hogpanion")
+		if res.ExitCode == 0 {
+			t.Error("agent binary is writable")
+		}
+		if res := run(t, d, id, 10, "/bin/sh", "-c", "cp /bin/busybox /.hogland/run/bb && /.hogland/run/bb true"); res.ExitCode == 0 {
+			t.Error("run dir allows exec")
+		}
+		if got := sh(t, d, id, "ls /.hogland/run"); !strings.Contains(got, "agent.sock") {
+			t.Errorf("run dir = %q", got)
+		}
+	})
+	t.Run("hardening", func(t *testing.T) {
+		status := sh(t, d, id, "cat /proc/self/status")
+		for _, want := range []string{"NoNewPrivs:\t1", "Seccomp:\t2", "CapBnd:\t00000000a80425fb"} {
+			if !strings.Contains(status, want) {
+				t.Errorf("status lacks %q", want)
+			}
+		}
+		if res := run(t, d, id, 10, "/bin/sh", "-c", "cat /proc/kcore | head -c1"); res.Stdout != "" {
+			t.Error("/proc/kcore is readable")
+		}
+		if res := run(t, d, id, 10, "/bin/sh", "-c", "echo 1 > /proc/sys/kernel/panic"); res.ExitCode == 0 {
+			t.Error("/proc/sys is writable")
+		}
+		if res := run(t, d, id, 10, "/bin/sh", "-c", "mount -t tmpfs x /mnt"); res.ExitCode == 0 {
+			t.Error("mount works in the box")
+		}
+	})
+	t.Run("own cgroup", func(t *testing.T) {
+		if got := sh(t, d, id, "cat /proc/self/cgroup"); strings.Contains(got, cgroupParent) {
+			t.Errorf("cgroup namespace not in effect:\n%s", got)
+		}
+		var limit, quota string
+		if d.cg.v2 {
+			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory.max")
+			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu.max")
+		} else {
+			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+		}
+		if limit != strconv.Itoa(256<<20) {
+			t.Errorf("memory limit in box = %s", limit)
+		}
+		if !strings.HasPrefix(quota, "100000") {
+			t.Errorf("cpu quota in box = %s", quota)
+		}
+	})
+}
+
+// onlyAllowed reports whether every host path in the box's mountinfo is
+// the box's own (its root or run dir).
+func onlyAllowed(mountinfo string, d *Driver, id string) bool {
+	for line := range strings.Lines(mountinfo) {
+		if strings.Contains(line, d.cfg.StateDir) && !strings.Contains(line, d.boxDir(id)) {
+			return false
+		}
+	}
+	return true
+}
