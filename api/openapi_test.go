@@ -75,6 +75,8 @@ func TestSchemasMatchTypes(t *testing.T) {
 		{"ExecResult", ExecResult{}, true},
 		{"ExecEvent", ExecEvent{}, true},
 		{"FileInfo", FileInfo{}, true},
+		{"BoxEvent", BoxEvent{}, true},
+		{"BoxEventList", BoxEventList{}, true},
 		{"CreatePrincipalRequest", CreatePrincipalRequest{}, false},
 		{"CreateTokenRequest", CreateTokenRequest{}, false},
 		{"Token", Token{}, true},

@@ -276,3 +276,19 @@ type Token struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 }
+
+// BoxEvent is one entry of a box's lifecycle history.
+type BoxEvent struct {
+	Seq    int64     `json:"seq"`
+	BoxID  string    `json:"box_id"`
+	At     time.Time `json:"at"`
+	Type   string    `json:"type"`
+	Status string    `json:"status,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// BoxEventList answers GET /v1/hogboxes/{id}/events.
+type BoxEventList struct {
+	Items []BoxEvent `json:"items"`
+}

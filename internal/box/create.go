@@ -9,9 +9,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/runtime"
 	"github.com/PostHog/hogland/internal/store"
 )
@@ -29,7 +32,15 @@ func NewBoxID() string { return auth.RandomID("box-", 12) }
 // an idempotency key, a repeat of the same request returns the same box.
 // The box outlives ctx: a caller that goes away does not abort a create
 // half-way; the work either completes or is cleaned up.
-func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxRequest, idemKey string) (CreateResult, error) {
+func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxRequest, idemKey string) (res CreateResult, err error) {
+	start := time.Now()
+	defer func() {
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		m.observe(createSeconds, result, start)
+	}()
 	rec, err := m.prepare(req)
 	if err != nil {
 		return CreateResult{}, err
@@ -218,6 +229,7 @@ func (m *Manager) boot(ctx context.Context, h *handle, b store.Box, layers []str
 		err = m.waitAgent(ctx, h)
 	}
 	if err != nil {
+		m.runtimeFailed("create")
 		m.log.Error("create box", "box", b.ID, "err", err)
 		m.fail(ctx, h, api.ReasonCreateFail, err.Error())
 		if errs.KindOf(err) == errs.Internal {
@@ -311,3 +323,5 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+func createSeconds(m *metrics.Metrics) *prometheus.HistogramVec { return m.CreateSeconds }

@@ -6,9 +6,13 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/metrics"
 )
 
 // Exec runs a command in a running box and returns once it exits.
@@ -21,6 +25,7 @@ func (m *Manager) Exec(ctx context.Context, owner, id string, req api.ExecReques
 		return api.ExecResult{}, err
 	}
 	defer m.release(h)
+	defer m.observe(execSeconds, "batch", time.Now())
 	res, err := h.agent.Exec(ctx, req, m.cfg.Limits.ExecOutputBytes)
 	if err != nil {
 		return api.ExecResult{}, m.agentErr(ctx, h, err)
@@ -39,6 +44,7 @@ func (m *Manager) StartExec(ctx context.Context, owner, id string, req api.ExecR
 		return "", err
 	}
 	defer m.release(h)
+	defer m.observe(execSeconds, "stream", time.Now())
 	execID, err := h.agent.StartExec(ctx, req)
 	if err != nil {
 		return "", m.agentErr(ctx, h, err)
@@ -121,3 +127,5 @@ func (m *Manager) agentErr(ctx context.Context, h *handle, err error) error {
 	m.log.Warn("box agent call failed", "box", h.id, "err", err)
 	return errs.Wrap(errs.BadGateway, err, "box %s: its agent did not answer; the box may have stopped", h.id)
 }
+
+func execSeconds(m *metrics.Metrics) *prometheus.HistogramVec { return m.ExecSeconds }

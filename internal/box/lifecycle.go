@@ -47,6 +47,7 @@ func (m *Manager) transition(ctx context.Context, owner, id string, t transition
 		return api.Box{}, errs.New(errs.Conflict, "box %s is %s; it must be %s to do that", id, h.status, t.from)
 	}
 	if err := t.run(ctx); err != nil {
+		m.runtimeFailed(t.op)
 		h.end("")
 		return api.Box{}, errs.Wrap(errs.KindOf(err), err, "box %s: %s failed", id, t.op)
 	}
@@ -78,6 +79,7 @@ func (m *Manager) Destroy(ctx context.Context, owner, id string) error {
 // holds the box's transition (h.op set).
 func (m *Manager) finish(ctx context.Context, h *handle, status, reason, event, detail string) error {
 	if err := m.cfg.Driver.Destroy(ctx, h.id); err != nil {
+		m.runtimeFailed("destroy")
 		h.end("")
 		m.log.Error("destroy box", "box", h.id, "err", err)
 		return errs.Wrap(errs.Internal, err, "box %s: destroy failed; retry the call", h.id)
@@ -88,6 +90,9 @@ func (m *Manager) finish(ctx context.Context, h *handle, status, reason, event, 
 	}
 	h.end(status)
 	m.forget(h.id)
+	if h.agent != nil {
+		h.agent.Close()
+	}
 	return nil
 }
 

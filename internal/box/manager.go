@@ -10,9 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/image"
+	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/panion/client"
 	"github.com/PostHog/hogland/internal/runtime"
 	"github.com/PostHog/hogland/internal/store"
@@ -31,6 +34,8 @@ type Config struct {
 	MonitorInterval time.Duration
 	// AgentTimeout bounds how long create waits for a new box's agent.
 	AgentTimeout time.Duration
+	// Metrics, when set, record create and exec latency and runtime failures.
+	Metrics *metrics.Metrics
 	// ImageWait is how long a create waits for an image still being
 	// built before answering 503 (default 5 s).
 	ImageWait time.Duration
@@ -272,5 +277,19 @@ func (m *Manager) view(b store.Box) api.Box {
 		Tags: tags, AccessType: b.AccessType, TTLSeconds: b.TTLSeconds, ExpiresAt: b.ExpiresAt,
 		SnapshotID: b.SnapshotID, OwnerID: b.OwnerID, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 		StartedAt: b.StartedAt, EndedAt: b.EndedAt,
+	}
+}
+
+// observe records a latency on a histogram vector when metrics are on.
+func (m *Manager) observe(vec func(*metrics.Metrics) *prometheus.HistogramVec, label string, start time.Time) {
+	if m.cfg.Metrics != nil {
+		metrics.Since(vec(m.cfg.Metrics).WithLabelValues(label), start)
+	}
+}
+
+// runtimeFailed counts a failed driver operation.
+func (m *Manager) runtimeFailed(op string) {
+	if m.cfg.Metrics != nil {
+		m.cfg.Metrics.RuntimeFailures.WithLabelValues(op).Inc()
 	}
 }

@@ -2,9 +2,9 @@ package panion
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
@@ -82,7 +82,12 @@ func afterParam(r *http.Request) (int64, error) {
 
 // execStdin serves POST /v1/execs/{id}/stdin?close=BOOL: the body is
 // written to the process's stdin, which is then closed unless close=false.
+// When the process ends first, the answer is 409 at once, even while the
+// body keeps coming.
 func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex()
+	defer drainBody(rc, r)
 	e, err := s.execs.get(r.PathValue("id"), s.cfg.ExecRetention)
 	if err != nil {
 		s.fail(w, r, err)
@@ -93,51 +98,62 @@ func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	defer interruptBodyOnDone(w, e.proc.Done())()
-	_, err = e.proc.stdin.write(r.Context(), r.Body, closeAfter)
+	copied := make(chan error, 1)
+	go func() {
+		_, err := e.proc.stdin.write(r.Context(), r.Body, closeAfter)
+		copied <- err
+	}()
 	select {
+	case err = <-copied:
 	case <-e.proc.Done():
-		if err != nil {
+		select {
+		case err = <-copied:
+		default:
 			s.fail(w, r, errs.New(errs.Conflict, "exec %s has exited; its stdin is closed", e.id))
+			_ = rc.Flush()
+			endCopy(rc, copied)
 			return
 		}
-	default:
 	}
 	switch {
-	case errors.Is(err, errStdinClosed):
-		s.fail(w, r, errs.New(errs.Conflict, "stdin of exec %s is closed", e.id))
-	case err != nil:
-		s.fail(w, r, errs.Wrap(errs.Invalid, err, "reading the request body: %v", err))
-	default:
+	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, errStdinBroken):
+		s.fail(w, r, errs.New(errs.Conflict, "exec %s no longer reads stdin: it exited or closed it", e.id))
+	case errors.Is(err, errStdinClosed):
+		select {
+		case <-e.proc.Done():
+			s.fail(w, r, errs.New(errs.Conflict, "exec %s has exited; its stdin is closed", e.id))
+		default:
+			s.fail(w, r, errs.New(errs.Conflict, "stdin of exec %s was already closed", e.id))
+		}
+	default:
+		s.fail(w, r, errs.Wrap(errs.Invalid, err, "reading the request body: %v", err))
 	}
 }
 
-// interruptBodyOnDone makes a blocked read of the request body fail once
-// done is closed. Call the returned func before the handler returns; after
-// it, the connection's deadline is left alone.
-func interruptBodyOnDone(w http.ResponseWriter, done <-chan struct{}) (stop func()) {
-	var mu sync.Mutex
-	over := false
-	quit := make(chan struct{})
-	rc := http.NewResponseController(w)
-	go func() {
-		select {
-		case <-done:
-			mu.Lock()
-			if !over {
-				_ = rc.SetReadDeadline(time.Now())
-			}
-			mu.Unlock()
-		case <-quit:
-		}
-	}()
-	return func() {
-		mu.Lock()
-		over = true
-		mu.Unlock()
-		close(quit)
+// endCopy waits for a copy from the request body to end, breaking off a
+// read that blocks for more than a second.
+func endCopy(rc *http.ResponseController, copied <-chan error) {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-copied:
+	case <-t.C:
+		_ = rc.SetReadDeadline(time.Now())
+		<-copied
 	}
+}
+
+// drainBody flushes the answer, then reads what is left of the request
+// body for up to a second. A Go client still sending its body when the
+// server closes the connection loses the answer (golang/go#51109), so the
+// server keeps reading a while before it closes. Handlers that may answer
+// before the body ends call it deferred, after EnableFullDuplex.
+func drainBody(rc *http.ResponseController, r *http.Request) {
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.Copy(io.Discard, r.Body)
 }
 
 // boolParam reads a true/false query parameter.

@@ -174,8 +174,8 @@ func TestExecOutputCap(t *testing.T) {
 		outLen, errLen     int
 		outTrunc, errTrunc bool
 	}{
-		{"default cap of 1 MiB, rest drained", "head -c 3000000 /dev/zero; echo done >&2", 0, mib, 5, true, false},
-		{"stderr capped too", "head -c 3000000 /dev/zero >&2", 0, 0, mib, false, true},
+		{"default cap of 1 MiB, rest drained", "yes | head -c 3000000; echo done >&2", 0, mib, 5, true, false},
+		{"stderr capped too", "yes | head -c 3000000 >&2", 0, 0, mib, false, true},
 		{"exactly at the cap is not truncated", "head -c 10 /dev/zero", 10, 10, 0, false, false},
 		{"custom cap", "head -c 11 /dev/zero", 10, 10, 0, true, false},
 	}

@@ -59,7 +59,11 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeFile serves PUT /v1/files?path=P&mode=0644&mkdir=true.
+// Errors may be answered before the body is read; see drainBody.
 func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.EnableFullDuplex()
+	defer drainBody(rc, r)
 	path, err := pathParam(r)
 	if err != nil {
 		s.fail(w, r, err)

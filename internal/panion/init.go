@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -165,7 +166,7 @@ func (sv *supervisor) shutdown(sig syscall.Signal) int {
 
 func describeWait(ws syscall.WaitStatus) string {
 	if ws.Signaled() {
-		return "killed by " + ws.Signal().String()
+		return "killed by signal " + strconv.Itoa(int(ws.Signal())) + " (" + ws.Signal().String() + ")"
 	}
 	return fmt.Sprintf("exit %d", ws.ExitStatus())
 }

@@ -31,7 +31,9 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.New(errs.Invalid, "relay needs the headers Connection: Upgrade and Upgrade: tcp"))
 		return
 	}
-	up, err := dialBox(r.Context(), port)
+	// Not r.Context(): a client that half-closes right behind its request
+	// makes the server cancel that context, yet wants its relay.
+	up, err := dialBox(context.WithoutCancel(r.Context()), port)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -170,11 +170,12 @@ func (s *Server) startProc(cfg procConfig) (*proc, error) {
 func (s *Server) environ() []string { return s.cfg.Env }
 
 // fail answers err as problem details.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) { writeError(s.log, w, r, err) }
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(s.log, w, r, err)
+}
 
 // health serves GET /v1/health.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, wire.Health{Version: s.cfg.Version, PID: os.Getpid(),
 		UptimeMS: time.Since(s.started).Milliseconds()})
 }
-

@@ -6,10 +6,16 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 )
 
-// errStdinClosed: stdin was closed by an earlier write or the process ended.
-var errStdinClosed = errors.New("stdin is closed")
+// Errors of stdinPipe.write.
+var (
+	// errStdinClosed: stdin was closed by an earlier write, or the process ended.
+	errStdinClosed = errors.New("stdin is closed")
+	// errStdinBroken: nobody has stdin open for reading any more.
+	errStdinBroken = errors.New("stdin is not read any more")
+)
 
 // stdinPipe is the agent's end of a process's stdin. Writers take turns
 // (the first is the request's own stdin); shut may be called at any time
@@ -42,7 +48,8 @@ func (s *stdinPipe) feed(data string, closeAfter bool) {
 
 // write copies r to stdin once it is its turn, then closes stdin when
 // closeAfter. It answers how much was written. A write error is returned
-// as errStdinClosed; a read error of r is returned as is.
+// as errStdinBroken (nobody reads) or errStdinClosed; a read error of r is
+// returned as is.
 func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (int64, error) {
 	select {
 	case s.turn <- struct{}{}:
@@ -57,6 +64,9 @@ func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (in
 	n, err := io.Copy(dst, r)
 	if dst.err != nil {
 		s.closeLocked()
+		if errors.Is(dst.err, syscall.EPIPE) {
+			return n, errStdinBroken
+		}
 		return n, errStdinClosed
 	}
 	if err != nil {

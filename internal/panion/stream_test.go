@@ -12,6 +12,7 @@ import (
 
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/panion"
 	"github.com/PostHog/hogland/internal/panion/client"
 )
 
@@ -198,7 +199,7 @@ func TestStreamConcurrentReaders(t *testing.T) {
 		t.Fatalf("stdout %q stderr %q", s.stdout, s.stderr)
 	}
 	for i := 1; i < readers; i++ {
-		if fmt.Sprint(got[i]) != fmt.Sprint(got[0]) {
+		if eventsString(got[i]) != eventsString(got[0]) {
 			t.Fatalf("reader %d saw other events than reader 0", i)
 		}
 	}
@@ -280,14 +281,29 @@ func TestStreamSignalAndStatus(t *testing.T) {
 
 func TestStreamExpires(t *testing.T) {
 	t.Parallel()
-	a := startAgent(t, nil)
-	a2 := startAgent(t, nil)
-	_ = a2
+	a := startAgent(t, func(c *panion.Config) { c.ExecRetention = 300 * time.Millisecond })
 	id, err := a.c.StartExec(ctxT(t), api.ExecRequest{Argv: []string{"true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	summarize(t, events(t, a.c, id, 0), 1)
+	waitFor(t, 5*time.Second, "the exec to expire", func() bool {
+		_, err := a.c.ExecStatus(ctxT(t), id)
+		return errs.Is(err, errs.NotFound)
+	})
+}
+
+// eventsString shows events with their exit code, not its address.
+func eventsString(evs []api.ExecEvent) string {
+	var b strings.Builder
+	for _, ev := range evs {
+		code := "-"
+		if ev.ExitCode != nil {
+			code = fmt.Sprint(*ev.ExitCode)
+		}
+		fmt.Fprintf(&b, "%d %s %q %s %v\n", ev.Seq, ev.Kind, ev.Data, code, ev.TimedOut)
+	}
+	return b.String()
 }
 
 func TestStreamSSEFraming(t *testing.T) {

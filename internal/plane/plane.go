@@ -22,6 +22,7 @@ import (
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/box"
 	"github.com/PostHog/hogland/internal/image"
+	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/runtime/oci"
 	"github.com/PostHog/hogland/internal/server"
 	"github.com/PostHog/hogland/internal/store"
@@ -209,12 +210,13 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: box.DefaultLimits(), Log: log})
+	met := metrics.New(st.CountByStatus)
+	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: box.DefaultLimits(), Log: log, Metrics: met})
 	if err := mgr.Start(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	srv := server.New(server.Config{Boxes: mgr, Auth: &auth.Authenticator{Store: st}, Store: st, Log: log, Version: Version})
+	srv := server.New(server.Config{Boxes: mgr, Auth: &auth.Authenticator{Store: st}, Store: st, Log: log, Version: Version, Metrics: met})
 	return &plane{store: st, boxes: mgr, server: srv, adminToken: token}, nil
 }
 

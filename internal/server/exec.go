@@ -4,10 +4,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/PostHog/hogland/api"
-	"github.com/PostHog/hogland/internal/errs"
 )
 
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
@@ -43,18 +41,11 @@ func (s *Server) execStream(w http.ResponseWriter, r *http.Request) error {
 // execEvents resumes an exec's event stream after Last-Event-ID (or
 // ?after=N).
 func (s *Server) execEvents(w http.ResponseWriter, r *http.Request) error {
-	after := r.Header.Get("Last-Event-ID")
-	if q := r.URL.Query().Get("after"); q != "" {
-		after = q
+	after, err := eventCursor(r)
+	if err != nil {
+		return err
 	}
-	var n int64
-	if after != "" {
-		var err error
-		if n, err = strconv.ParseInt(after, 10, 64); err != nil || n < 0 {
-			return errs.New(errs.Invalid, "Last-Event-ID must be the id of an event of this exec, got %q", after)
-		}
-	}
-	return s.streamEvents(w, r, identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), n)
+	return s.streamEvents(w, r, identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), after)
 }
 
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, owner, id, execID string, after int64) error {

@@ -91,6 +91,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if err != nil {
 			s.writeError(w, r, id, err)
 		}
+		if m := s.cfg.Metrics; m != nil {
+			m.Requests.WithLabelValues(rt.Pattern, strconv.Itoa(w.status)).Inc()
+			if err != nil {
+				m.Errors.WithLabelValues(errs.KindOf(err).String()).Inc()
+			}
+		}
 		s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 			"status", w.status, "bytes", w.bytes, "ms", time.Since(start).Milliseconds())
 	})

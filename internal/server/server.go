@@ -10,6 +10,8 @@ import (
 
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/box"
+	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/store"
 )
 
@@ -21,6 +23,8 @@ type Config struct {
 	Log   *slog.Logger
 	// Version is reported by GET /healthz.
 	Version string
+	// Metrics, when set, are served on /metrics and fed by every request.
+	Metrics *metrics.Metrics
 }
 
 // Server serves the /v1 API.
@@ -57,6 +61,7 @@ func (s *Server) Routes() []Route { return s.routes }
 func (s *Server) table() []Route {
 	return []Route{
 		{Method: "GET", Pattern: "/healthz", Public: true, handler: s.health},
+		{Method: "GET", Pattern: "/metrics", Public: true, handler: s.metrics},
 		{Method: "GET", Pattern: "/v1/me", handler: s.me},
 		{Method: "GET", Pattern: "/v1/limits", handler: s.limits},
 		{Method: "POST", Pattern: "/v1/hogboxes", handler: s.createBox},
@@ -69,6 +74,7 @@ func (s *Server) table() []Route {
 		{Method: "POST", Pattern: "/v1/hogboxes/{id}/exec", handler: s.exec},
 		{Method: "POST", Pattern: "/v1/hogboxes/{id}/exec/stream", handler: s.execStream},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/execs/{exec_id}/events", handler: s.execEvents},
+		{Method: "GET", Pattern: "/v1/hogboxes/{id}/events", handler: s.boxEvents},
 		{Method: "PUT", Pattern: "/v1/hogboxes/{id}/files", handler: s.writeFile},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/files", handler: s.readFile},
 		{Method: "POST", Pattern: "/v1/principals", handler: s.createPrincipal},
@@ -122,3 +128,11 @@ func (s *Server) dispatch(methods map[string]Route, allow string) http.Handler {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Metrics == nil {
+		return errs.New(errs.NotFound, "metrics are not enabled")
+	}
+	s.cfg.Metrics.Handler().ServeHTTP(w, r)
+	return nil
+}

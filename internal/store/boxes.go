@@ -57,6 +57,7 @@ func (s *Store) CreateBox(ctx context.Context, b Box, idem *Idempotency) error {
 	if err != nil {
 		return err
 	}
+	defer s.notify()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if idem != nil {
 			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (principal_id, key, request_hash, box_id, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -248,6 +249,7 @@ func (s *Store) LiveBoxes(ctx context.Context) ([]Box, error) {
 // type typ. Leaving the live statuses stamps ended_at; entering running
 // for the first time stamps started_at.
 func (s *Store) SetStatus(ctx context.Context, id, status, reason, typ, detail string, at time.Time) error {
+	defer s.notify()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE boxes SET status = ?, reason = ?, updated_at = ?,
 	started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
@@ -309,4 +311,23 @@ func (s *Store) OwnerUsage(ctx context.Context, ownerID string) (boxes, cpus, me
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(cpus), 0), coalesce(sum(memory_mib), 0)
 FROM boxes WHERE owner_id = ? AND status IN ('creating', 'running', 'paused')`, ownerID).Scan(&boxes, &cpus, &memoryMiB)
 	return boxes, cpus, memoryMiB, err
+}
+
+// CountByStatus counts every box by status.
+func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM boxes GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
 }

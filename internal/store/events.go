@@ -25,6 +25,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 
 // AddEvent records an event that changes no status.
 func (s *Store) AddEvent(ctx context.Context, e Event) error {
+	defer s.notify()
 	return s.tx(ctx, func(tx *sql.Tx) error { return insertEvent(ctx, tx, e) })
 }
 

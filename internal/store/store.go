@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
@@ -21,6 +22,9 @@ import (
 // Store is the database. Its methods are safe for concurrent use.
 type Store struct {
 	db *sql.DB
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when a box event is added
 }
 
 // OpenSQLite opens (creating if needed) the database file at path and
@@ -37,7 +41,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &Store{db: db}
+	s := &Store{db: db, changed: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -133,4 +137,19 @@ func fromNull(n sql.NullInt64) *time.Time {
 	}
 	t := time.Unix(0, n.Int64).UTC()
 	return &t
+}
+
+// EventsChanged returns a channel that is closed when the next box event
+// is stored, so watchers wait without polling.
+func (s *Store) EventsChanged() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (s *Store) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
 }

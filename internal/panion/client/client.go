@@ -88,7 +88,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		return nil, transportError(ctx, err)
 	}
 	if resp.StatusCode != r.want {
-		defer resp.Body.Close()
+		defer closeBody(resp.Body)
 		return nil, problemError(resp)
 	}
 	return resp, nil
@@ -108,15 +108,21 @@ func (c *Client) doJSON(ctx context.Context, r request, in, out any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer closeBody(resp.Body)
 	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return transportError(ctx, fmt.Errorf("decode agent answer: %w", err))
 	}
 	return nil
+}
+
+// closeBody reads a small answer to its end before closing it, so that
+// its connection can be reused.
+func closeBody(b io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
+	b.Close()
 }
 
 // transportError is err of a call that got no complete answer.
@@ -161,4 +167,3 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 	err := c.doJSON(ctx, request{method: http.MethodGet, path: "/v1/health", want: http.StatusOK}, nil, &h)
 	return h, err
 }
-

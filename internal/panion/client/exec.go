@@ -68,7 +68,8 @@ func (c *Client) writeStdin(ctx context.Context, id string, r io.Reader, closeAf
 	if err != nil {
 		return err
 	}
-	return resp.Body.Close()
+	closeBody(resp.Body)
+	return nil
 }
 
 // Signal sends a signal ("TERM", "KILL", "INT", ...) to the process group

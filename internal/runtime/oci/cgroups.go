@@ -121,16 +121,6 @@ func (b boxCgroup) dirs() []string {
 	return out
 }
 
-// exists reports whether any of the box's cgroup directories exists.
-func (b boxCgroup) exists() bool {
-	for _, d := range b.dirs() {
-		if _, err := os.Stat(d); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // procsDir is a directory whose cgroup.procs lists every process of the
 // box.
 func (b boxCgroup) procsDir() string {

@@ -33,8 +33,8 @@ func TestBoxLifecycle(t *testing.T) {
 			t.Errorf("env lacks %s:\n%s", want, env)
 		}
 	}
-	if got := sh(t, d, id, "pwd; echo $$"); got != "/\n"+strings.Fields(got)[1] {
-		t.Errorf("cwd: %q", got)
+	if got := sh(t, d, id, "readlink /proc/1/cwd; cat /proc/1/cmdline | tr '\\0' ' '"); got != "/\n"+agentPath+" init --listen "+agentListen {
+		t.Errorf("init cwd and command: %q", got)
 	}
 	if err := d.Destroy(ctx, id); err != nil {
 		t.Fatal(err)
@@ -80,9 +80,6 @@ func TestIsolation(t *testing.T) {
 		}
 		if got := sh(t, d, id, "ls -A / | tr '\\n' ' '"); strings.Contains(got, "work") || strings.Contains(got, "home") {
 			t.Errorf("box root = %q", got)
-		}
-		if got := sh(t, d, id, "cat /proc/self/mountinfo"); strings.Contains(got, d.cfg.StateDir+"/") && !onlyAllowed(got, d, id) {
-			t.Errorf("box mounts show host paths:\n%s", got)
 		}
 	})
 	t.Run("agent mounts", func(t *testing.T) {
@@ -135,13 +132,42 @@ func TestIsolation(t *testing.T) {
 	})
 }
 
-// onlyAllowed reports whether every host path in the box's mountinfo is
-// the box's own (its root or run dir).
-func onlyAllowed(mountinfo string, d *Driver, id string) bool {
-	for line := range strings.Lines(mountinfo) {
-		if strings.Contains(line, d.cfg.StateDir) && !strings.Contains(line, d.boxDir(id)) {
-			return false
+// TestConcurrentBoxes creates and destroys boxes in parallel: loop
+// devices, templates and cgroups must not collide.
+func TestConcurrentBoxes(t *testing.T) {
+	d := newDriver(t)
+	ctx := context.Background()
+	ids := make([]string, 6)
+	for i := range ids {
+		ids[i] = newID()
+	}
+	parallel(t, ids, func(id string) error {
+		spec := testSpec(id)
+		spec.DiskGiB = 2 // a size no other test formatted yet: one template for all
+		if err := d.Create(ctx, spec); err != nil {
+			return err
+		}
+		waitAgent(t, d, id)
+		return health(d, id)
+	})
+	if infos, err := d.List(ctx); err != nil || len(infos) != len(ids) {
+		t.Errorf("List = %+v, %v", infos, err)
+	}
+	parallel(t, ids, func(id string) error { return d.Destroy(ctx, id) })
+	for _, id := range ids {
+		assertGone(t, d, id)
+	}
+}
+
+func parallel(t *testing.T, ids []string, f func(id string) error) {
+	t.Helper()
+	errc := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() { errc <- f(id) }()
+	}
+	for range ids {
+		if err := <-errc; err != nil {
+			t.Error(err)
 		}
 	}
-	return true
 }

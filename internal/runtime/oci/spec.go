@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/PostHog/hogland/internal/runtime"
 )
@@ -79,11 +80,21 @@ func boxProcess(spec runtime.Spec) *specs.Process {
 			Effective: defaultCaps,
 			Permitted: defaultCaps,
 		},
-		Rlimits: []specs.POSIXRlimit{
-			{Type: "RLIMIT_NOFILE", Hard: 524288, Soft: 1024},
-		},
+		Rlimits:         []specs.POSIXRlimit{nofileLimit()},
 		NoNewPrivileges: true,
 	}
+}
+
+// nofileLimit is the box's open files limit: soft 1024, hard 524288 (as
+// systemd gives services), but no more than this process's own hard
+// limit, which the runtime cannot exceed.
+func nofileLimit() specs.POSIXRlimit {
+	hard := uint64(524288)
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Max < hard {
+		hard = rl.Max
+	}
+	return specs.POSIXRlimit{Type: "RLIMIT_NOFILE", Hard: hard, Soft: min(1024, hard)}
 }
 
 // boxEnv is spec.Env with PATH, HOME and HOSTNAME added where missing.

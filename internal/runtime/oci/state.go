@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -140,23 +141,41 @@ func (d *Driver) askRuntime(ctx context.Context, id string) (boxStatus, error) {
 }
 
 // readRuncState reads the init pid and its start time from runc's
-// state.json in dir.
+// state.json in dir. The file also holds the whole container config
+// (tens of kB); runc writes these fields first, so decoding stops early.
 func readRuncState(dir string) (pid int, start uint64, err error) {
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	f, err := os.Open(filepath.Join(dir, "state.json"))
 	if err != nil {
 		return 0, 0, err
 	}
-	var s struct {
-		Pid   int    `json:"init_process_pid"`
-		Start uint64 `json:"init_process_start"`
-	}
-	if err := json.Unmarshal(data, &s); err != nil {
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1024))
+	if _, err := dec.Token(); err != nil { // {
 		return 0, 0, err
 	}
-	if s.Pid <= 0 {
+	var havePid, haveStart bool
+	for dec.More() && !(havePid && haveStart) {
+		key, err := dec.Token()
+		if err != nil {
+			return 0, 0, err
+		}
+		switch key {
+		case "init_process_pid":
+			err, havePid = dec.Decode(&pid), true
+		case "init_process_start":
+			err, haveStart = dec.Decode(&start), true
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if pid <= 0 {
 		return 0, 0, errors.New("state.json has no init pid")
 	}
-	return s.Pid, s.Start, nil
+	return pid, start, nil
 }
 
 // procAlive reports whether pid is a live (not zombie) process that

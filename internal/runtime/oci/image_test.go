@@ -1,0 +1,57 @@
+package oci
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestLayers stacks a snapshot layer over the image: the upper layer's
+// files win, the image shows through, and writes go to neither.
+func TestLayers(t *testing.T) {
+	d := newDriver(t)
+	snap := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(snap, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(snap, "etc/motd"), []byte("from snapshot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(snap, "etc/group"), []byte("root:x:0:\nsnap:x:7:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := newID()
+	spec := testSpec(id)
+	spec.Layers = []string{snap, busyboxRoot}
+	createBox(t, d, spec)
+	if got := sh(t, d, id, "cat /etc/motd"); got != "from snapshot" {
+		t.Errorf("motd = %q", got)
+	}
+	if got := sh(t, d, id, "grep -c snap /etc/group"); got != "1" {
+		t.Errorf("upper layer does not win: %q", got)
+	}
+	sh(t, d, id, "echo changed > /etc/motd && rm /etc/passwd && touch /new")
+	if data, _ := os.ReadFile(filepath.Join(snap, "etc/motd")); string(data) != "from snapshot\n" {
+		t.Error("a write in the box reached the snapshot layer")
+	}
+	if _, err := os.Stat(filepath.Join(busyboxRoot, "etc/passwd")); err != nil {
+		t.Error("a delete in the box reached the image")
+	}
+}
+
+// TestDebianBox runs python3 in a box of the Debian image, when an image
+// cache holds it (HOGLAND_IMAGE_CACHE, as the image tests build it).
+func TestDebianBox(t *testing.T) {
+	d := newDriver(t)
+	if debianRoot == "" {
+		t.Skip("no debian image: set HOGLAND_IMAGE_CACHE to a cache where the image tests built it")
+	}
+	id := newID()
+	spec := testSpec(id)
+	spec.Layers = []string{debianRoot}
+	createBox(t, d, spec)
+	got := sh(t, d, id, `python3 -c 'import socket, ssl; print(socket.gethostname(), ssl.OPENSSL_VERSION.split()[0])'`)
+	if got != id+" OpenSSL" {
+		t.Errorf("python3 says %q", got)
+	}
+}

@@ -1,0 +1,299 @@
+"""The API calls, built once for both clients.
+
+Each function returns a ``Call`` (method, path, query, body, retry safety);
+``Hogland`` and ``AsyncHogland`` send it with their transport and parse the
+answer, so the two clients cannot drift apart in what they send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ._http import AsyncUpload, Call, TimeoutTypes, Upload
+
+# Headroom over an exec's own timeout for the HTTP answer to arrive.
+EXEC_TIMEOUT_MARGIN = 30.0
+# hogplane's batch exec timeout when the request names none.
+SERVER_EXEC_TIMEOUT = 60.0
+
+
+def _seg(value: str) -> str:
+    """A path segment, escaped."""
+    return quote(value, safe="")
+
+
+def _box(box_id: str) -> str:
+    if not box_id:
+        raise ValueError("box id must not be empty")
+    return f"/v1/hogboxes/{_seg(box_id)}"
+
+
+def _compact(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _list_param(name: str, values: str | Sequence[str] | None) -> list[tuple[str, str]]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [(name, v) for v in values]
+
+
+def me(**opts: Any) -> Call:
+    return Call("GET", "/v1/me", **opts)
+
+
+def limits(**opts: Any) -> Call:
+    return Call("GET", "/v1/limits", **opts)
+
+
+def create(
+    *,
+    name: str | None,
+    kind: str | None,
+    image: str | None,
+    snapshot_id: str | None,
+    cpus: int | None,
+    memory_mib: int | None,
+    disk_gib: int | None,
+    ttl_seconds: int | None,
+    env: Mapping[str, str] | None,
+    tags: Sequence[str] | None,
+    access_type: str | None,
+    idempotency_key: str | None,
+    **opts: Any,
+) -> Call:
+    body = _compact(
+        name=name,
+        kind=kind,
+        image=image,
+        snapshot_id=snapshot_id,
+        cpus=cpus,
+        memory_mib=memory_mib,
+        disk_gib=disk_gib,
+        ttl_seconds=ttl_seconds,
+        env=dict(env) if env is not None else None,
+        tags=list(tags) if tags is not None else None,
+        access_type=access_type,
+    )
+    key = idempotency_key or str(uuid.uuid4())
+    return Call("POST", "/v1/hogboxes", json=body, headers={"Idempotency-Key": key}, **opts)
+
+
+def get(box_id: str, **opts: Any) -> Call:
+    return Call("GET", _box(box_id), **opts)
+
+
+def list_boxes(
+    *,
+    limit: int | None,
+    cursor: str | None,
+    status: str | Sequence[str] | None,
+    tags: str | Sequence[str] | None,
+    **opts: Any,
+) -> Call:
+    params: list[tuple[str, str]] = []
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    if cursor:
+        params.append(("cursor", cursor))
+    params += _list_param("status", status)
+    params += _list_param("tag", tags)
+    return Call("GET", "/v1/hogboxes", params=params, **opts)
+
+
+def update(
+    box_id: str,
+    *,
+    name: str | None,
+    tags: Sequence[str] | None,
+    ttl_seconds: int | None,
+    **opts: Any,
+) -> Call:
+    body = _compact(name=name, tags=list(tags) if tags is not None else None, ttl_seconds=ttl_seconds)
+    # Setting fields to given values is safe to repeat.
+    return Call("PATCH", _box(box_id), json=body, idempotent=True, **opts)
+
+
+def destroy(box_id: str, **opts: Any) -> Call:
+    return Call("DELETE", _box(box_id), **opts)
+
+
+def pause(box_id: str, **opts: Any) -> Call:
+    return Call("POST", _box(box_id) + "/pause", **opts)
+
+
+def resume(box_id: str, **opts: Any) -> Call:
+    return Call("POST", _box(box_id) + "/resume", **opts)
+
+
+def events(box_id: str, *, after: int | None, **opts: Any) -> Call:
+    params = [("after", str(after))] if after is not None else []
+    return Call("GET", _box(box_id) + "/events", params=params, **opts)
+
+
+def exec_body(
+    argv: Sequence[str],
+    *,
+    timeout_seconds: float | None,
+    env: Mapping[str, str] | None,
+    workdir: str | None,
+    stdin: str | bytes | None,
+) -> dict[str, Any]:
+    if isinstance(argv, str):
+        raise TypeError("argv must be a list of strings, e.g. ['sh', '-c', 'echo hi']")
+    argv = list(argv)
+    if not argv:
+        raise ValueError("argv must name a command")
+    if isinstance(stdin, bytes):
+        stdin = stdin.decode()
+    return _compact(
+        argv=argv,
+        timeout_seconds=timeout_seconds,
+        env=dict(env) if env is not None else None,
+        workdir=workdir,
+        stdin=stdin,
+    )
+
+
+def exec_batch(
+    box_id: str,
+    body: dict[str, Any],
+    *,
+    timeout: TimeoutTypes,
+    default_timeout: httpx.Timeout,
+    extra_headers: Mapping[str, str] | None,
+) -> Call:
+    if timeout is None and default_timeout.read is not None:
+        # The answer comes when the command exits: wait at least that long.
+        runs_for = body.get("timeout_seconds") or SERVER_EXEC_TIMEOUT
+        read = max(default_timeout.read, float(runs_for) + EXEC_TIMEOUT_MARGIN)
+        timeout = httpx.Timeout(
+            connect=default_timeout.connect,
+            read=read,
+            write=default_timeout.write,
+            pool=default_timeout.pool,
+        )
+    return Call(
+        "POST", _box(box_id) + "/exec", json=body, timeout=timeout, extra_headers=extra_headers
+    )
+
+
+def stream_timeout(timeout: TimeoutTypes, default_timeout: httpx.Timeout) -> TimeoutTypes:
+    """A stream may be silent for long: no read timeout unless one is given."""
+    if timeout is not None:
+        return timeout
+    return httpx.Timeout(
+        connect=default_timeout.connect,
+        read=None,
+        write=default_timeout.write,
+        pool=default_timeout.pool,
+    )
+
+
+def exec_stream(
+    box_id: str, body: dict[str, Any], *, timeout: TimeoutTypes, extra_headers: Mapping[str, str] | None
+) -> Call:
+    return Call(
+        "POST",
+        _box(box_id) + "/exec/stream",
+        json=body,
+        headers={"Accept": "text/event-stream"},
+        timeout=timeout,
+        extra_headers=extra_headers,
+    )
+
+
+def exec_events(
+    box_id: str,
+    exec_id: str,
+    *,
+    last_event_id: int,
+    timeout: TimeoutTypes,
+    extra_headers: Mapping[str, str] | None,
+) -> Call:
+    return Call(
+        "GET",
+        f"{_box(box_id)}/execs/{_seg(exec_id)}/events",
+        headers={"Accept": "text/event-stream", "Last-Event-ID": str(last_event_id)},
+        timeout=timeout,
+        extra_headers=extra_headers,
+    )
+
+
+def _mode(mode: int | str) -> str:
+    if isinstance(mode, int):
+        if not 0 <= mode <= 0o7777:
+            raise ValueError(f"mode must be permission bits such as 0o644, got {mode:o}")
+        return f"{mode:04o}"
+    return mode
+
+
+def write_file(
+    box_id: str, path: str, data: AsyncUpload, *, mode: int | str, mkdir: bool, **opts: Any
+) -> Call:
+    params = [("path", path), ("mode", _mode(mode)), ("mkdir", "true" if mkdir else "false")]
+    return Call("PUT", _box(box_id) + "/files", params=params, upload=Upload(data), **opts)
+
+
+def read_file(box_id: str, path: str, **opts: Any) -> Call:
+    return Call(
+        "GET",
+        _box(box_id) + "/files",
+        params=[("path", path)],
+        headers={"Accept": "application/octet-stream, application/problem+json"},
+        **opts,
+    )
+
+
+def snapshot(box_id: str, **opts: Any) -> Call:
+    return Call("POST", _box(box_id) + "/snapshot", json={}, **opts)
+
+
+def list_snapshots(*, limit: int | None, cursor: str | None, **opts: Any) -> Call:
+    params: list[tuple[str, str]] = []
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    if cursor:
+        params.append(("cursor", cursor))
+    return Call("GET", "/v1/snapshots", params=params, **opts)
+
+
+def _snapshot(snapshot_id: str) -> str:
+    if not snapshot_id:
+        raise ValueError("snapshot id must not be empty")
+    return f"/v1/snapshots/{_seg(snapshot_id)}"
+
+
+def get_snapshot(snapshot_id: str, **opts: Any) -> Call:
+    return Call("GET", _snapshot(snapshot_id), **opts)
+
+
+def delete_snapshot(snapshot_id: str, **opts: Any) -> Call:
+    return Call("DELETE", _snapshot(snapshot_id), **opts)
+
+
+def set_alias(snapshot_id: str, alias: str, **opts: Any) -> Call:
+    return Call("PUT", f"{_snapshot(snapshot_id)}/aliases/{_seg(alias)}", **opts)
+
+
+def delete_alias(snapshot_id: str, alias: str, **opts: Any) -> Call:
+    return Call("DELETE", f"{_snapshot(snapshot_id)}/aliases/{_seg(alias)}", **opts)
+
+
+def proxy_url(
+    base_url: str, box_id: str, port: int, path: str = "", *, token: str | None = None
+) -> str:
+    if not 0 < int(port) < 65536:
+        raise ValueError(f"port must be 1-65535, got {port}")
+    path = path.lstrip("/")
+    url = f"{base_url}{_box(box_id)}/proxy/{int(port)}/{path}"
+    if token is not None:
+        url += ("&" if "?" in path else "?") + "token=" + quote(token, safe="")
+    return url

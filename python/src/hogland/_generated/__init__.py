@@ -1,0 +1,1 @@
+"""Models generated from api/openapi.yaml (see scripts/gen_models.py)."""
