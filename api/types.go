@@ -292,3 +292,28 @@ type BoxEvent struct {
 type BoxEventList struct {
 	Items []BoxEvent `json:"items"`
 }
+
+// CreatePreviewTokenRequest is the body of POST
+// /v1/hogboxes/{id}/proxy-tokens.
+type CreatePreviewTokenRequest struct {
+	Port             int   `json:"port"`
+	ExpiresInSeconds int64 `json:"expires_in_seconds,omitempty"`
+}
+
+// PreviewToken opens one port of one box until it expires or is revoked.
+// Token (the secret) and URL are only in the answer to its creation.
+type PreviewToken struct {
+	ID        string     `json:"id"`
+	BoxID     string     `json:"box_id"`
+	Port      int        `json:"port"`
+	Token     string     `json:"token,omitempty"`
+	URL       string     `json:"url,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// PreviewTokenList answers GET /v1/hogboxes/{id}/proxy-tokens.
+type PreviewTokenList struct {
+	Items []PreviewToken `json:"items"`
+}

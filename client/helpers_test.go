@@ -10,6 +10,13 @@ import (
 	"time"
 )
 
+// transports are those of every test client, whose idle connections are
+// closed before looking for busy ones.
+var (
+	transportsMu sync.Mutex
+	transports   []*http.Transport
+)
+
 // sleeps records the waits of a test client instead of waiting.
 type sleeps struct {
 	mu sync.Mutex
@@ -41,6 +48,9 @@ func newTestClient(t testing.TB, url string, o Options) *Client {
 func newRecordingClient(t testing.TB, url string, o Options) (*Client, *sleeps) {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	transportsMu.Lock()
+	transports = append(transports, tr)
+	transportsMu.Unlock()
 	o.Host = url
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Transport: tr}
@@ -51,10 +61,7 @@ func newRecordingClient(t testing.TB, url string, o Options) (*Client, *sleeps) 
 	}
 	s := &sleeps{}
 	c.sleep = s.sleep
-	t.Cleanup(func() {
-		tr.CloseIdleConnections()
-		checkNoBusyConns(t)
-	})
+	t.Cleanup(func() { checkNoBusyConns(t) })
 	return c, s
 }
 
@@ -63,6 +70,11 @@ func newRecordingClient(t testing.TB, url string, o Options) (*Client, *sleeps) 
 // goroutines alive after the idle ones were closed.
 func checkNoBusyConns(t testing.TB) {
 	t.Helper()
+	transportsMu.Lock()
+	for _, tr := range transports {
+		tr.CloseIdleConnections()
+	}
+	transportsMu.Unlock()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
 		buf := make([]byte, 1<<20)

@@ -90,6 +90,12 @@ func (m *Manager) finish(ctx context.Context, h *handle, status, reason, event, 
 	}
 	h.end(status)
 	m.forget(h.id)
+	h.mu.Lock()
+	proxy := h.proxy
+	h.mu.Unlock()
+	if proxy != nil {
+		proxy.CloseIdleConnections()
+	}
 	if h.agent != nil {
 		h.agent.Close()
 	}

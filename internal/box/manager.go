@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ type handle struct {
 	calls   int       // exec and file calls in flight; a busy box is not idle
 	oomBase int64
 	agent   *client.Client
+	proxy   *http.Transport // to the box's ports through the agent's relay
 }
 
 // New makes a Manager. Call Start to recover boxes and begin monitoring.

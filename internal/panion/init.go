@@ -16,7 +16,7 @@ import (
 // Restart backoff of the server child: it doubles while the server keeps
 // dying young, and starts over after a server that lived long.
 const (
-	minRestartDelay = 50 * time.Millisecond
+	minRestartDelay = 100 * time.Millisecond
 	maxRestartDelay = 5 * time.Second
 	longLived       = 10 * time.Second
 )
@@ -44,7 +44,7 @@ func runInit(args []string, stderr io.Writer) int {
 		exe = "/proc/self/exe"
 	}
 	sv := &supervisor{log: log, exe: exe, argv: append([]string{"hogpanion", "serve"}, args...),
-		grace: o.grace, sigs: make(chan os.Signal, 64), backoff: minRestartDelay}
+		grace: o.grace, sigs: make(chan os.Signal, 64)}
 	signal.Notify(sv.sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
 	return sv.run()
 }
@@ -59,7 +59,7 @@ type supervisor struct {
 
 	server    int // pid of the serve child; 0 while none runs
 	startedAt time.Time
-	backoff   time.Duration
+	backoff   time.Duration    // the last restart delay
 	restart   <-chan time.Time // fires when the server is due to start again
 	stopping  bool
 }
@@ -101,12 +101,12 @@ func (sv *supervisor) startServer() {
 	sv.log.Info("server started", "server_pid", pid)
 }
 
+// scheduleRestart starts the server again after the backoff delay.
 func (sv *supervisor) scheduleRestart() {
 	if time.Since(sv.startedAt) > longLived {
-		sv.backoff = minRestartDelay
-	} else {
-		sv.backoff = min(sv.backoff*2, maxRestartDelay)
+		sv.backoff = 0
 	}
+	sv.backoff = min(max(sv.backoff*2, minRestartDelay), maxRestartDelay)
 	sv.restart = time.After(sv.backoff)
 }
 

@@ -66,40 +66,28 @@ type proc struct {
 
 // startProc starts cfg.cmd. The error is an *errs.Error fit for the caller.
 func startProc(cfg procConfig) (*proc, error) {
-	p := &proc{grace: cfg.grace, done: make(chan struct{}),
-		outEOF: make(chan struct{}), errEOF: make(chan struct{})}
-	p.outGate.w, p.errGate.w = cfg.stdout, cfg.stderr
-	var files pipes
-	defer files.closeChildEnds()
-	outR, err := files.add(false)
+	pp, err := openPipes(cfg.keepStdin || cfg.cmd.stdin != "")
 	if err != nil {
 		return nil, err
 	}
-	errR, err := files.add(false)
-	if err != nil {
-		files.closeParentEnds()
-		return nil, err
-	}
+	defer pp.closeChildEnds()
 	c := &exec.Cmd{Path: cfg.cmd.path, Args: cfg.cmd.argv, Env: cfg.cmd.env, Dir: cfg.cmd.dir,
-		Stdout: files.child[0], Stderr: files.child[1],
+		Stdout: pp.child[0], Stderr: pp.child[1],
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
-	if cfg.keepStdin || cfg.cmd.stdin != "" {
-		w, err := files.add(true)
-		if err != nil {
-			files.closeParentEnds()
-			return nil, err
-		}
-		c.Stdin = files.child[2]
-		p.stdin = newStdinPipe(w)
+	if pp.stdinW != nil {
+		c.Stdin = pp.child[2]
 	}
 	if err := launch(c, cfg.childExe); err != nil {
-		files.closeParentEnds()
+		pp.closeAgentEnds()
 		return nil, startFailed(cfg.cmd.path, err)
 	}
-	p.cmd, p.pid, p.start = c, c.Process.Pid, time.Now()
-	go pump(outR, &p.outGate, p.outEOF)
-	go pump(errR, &p.errGate, p.errEOF)
-	if p.stdin != nil {
+	p := &proc{cmd: c, pid: c.Process.Pid, start: time.Now(), grace: cfg.grace,
+		outEOF: make(chan struct{}), errEOF: make(chan struct{}), done: make(chan struct{})}
+	p.outGate.w, p.errGate.w = cfg.stdout, cfg.stderr
+	go pump(pp.outR, &p.outGate, p.outEOF)
+	go pump(pp.errR, &p.errGate, p.errEOF)
+	if pp.stdinW != nil {
+		p.stdin = newStdinPipe(pp.stdinW)
 		p.stdin.feed(cfg.cmd.stdin, !cfg.keepStdin)
 	}
 	if cfg.cmd.timeout > 0 {
@@ -243,37 +231,50 @@ func startFailed(path string, err error) error {
 	return errs.Wrap(errs.Invalid, err, "cannot start %s: %v", path, cause)
 }
 
-// pipes are the stdio pipes of a process being started: the child ends
+// pipes are the stdio pipes of a process being started. The child ends
 // go to the process and are closed in the agent once it started; the
-// parent ends are the agent's, closed by closeParentEnds if it failed.
+// agent's ends are closed by closeAgentEnds if it failed to start.
 type pipes struct {
-	child, parent []*os.File
+	outR, errR *os.File   // stdout and stderr, read by the agent
+	stdinW     *os.File   // stdin, written by the agent; nil for /dev/null
+	child      []*os.File // the process's ends: stdout, stderr[, stdin]
 }
 
-// add makes a pipe. For an output pipe (write=false) the agent keeps the
-// read end; for stdin (write=true) it keeps the write end.
-func (ps *pipes) add(write bool) (*os.File, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "cannot make a pipe in the box agent")
+func openPipes(withStdin bool) (*pipes, error) {
+	pp := &pipes{}
+	n := 2
+	if withStdin {
+		n = 3
 	}
-	keep, give := r, w
-	if write {
-		keep, give = w, r
+	for i := range n {
+		r, w, err := os.Pipe()
+		if err != nil {
+			pp.closeChildEnds()
+			pp.closeAgentEnds()
+			return nil, errs.Wrap(errs.Unavailable, err, "cannot make a pipe in the box agent")
+		}
+		switch i {
+		case 0:
+			pp.outR, pp.child = r, append(pp.child, w)
+		case 1:
+			pp.errR, pp.child = r, append(pp.child, w)
+		case 2:
+			pp.stdinW, pp.child = w, append(pp.child, r)
+		}
 	}
-	ps.child = append(ps.child, give)
-	ps.parent = append(ps.parent, keep)
-	return keep, nil
+	return pp, nil
 }
 
-func (ps *pipes) closeChildEnds() {
-	for _, f := range ps.child {
+func (pp *pipes) closeChildEnds() {
+	for _, f := range pp.child {
 		f.Close()
 	}
 }
 
-func (ps *pipes) closeParentEnds() {
-	for _, f := range ps.parent {
-		f.Close()
+func (pp *pipes) closeAgentEnds() {
+	for _, f := range []*os.File{pp.outR, pp.errR, pp.stdinW} {
+		if f != nil {
+			f.Close()
+		}
 	}
 }

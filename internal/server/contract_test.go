@@ -22,14 +22,16 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 	var documented []string
 	for p, item := range doc.Paths {
 		for m := range item {
-			if m != "parameters" {
+			switch m {
+			case "get", "head", "post", "put", "patch", "delete", "options":
 				documented = append(documented, strings.ToUpper(m)+" "+p)
 			}
 		}
 	}
 	var served []string
 	for _, rt := range New(Config{}).Routes() {
-		served = append(served, rt.Method+" "+rt.Pattern)
+		// OpenAPI has no rest-of-path wildcard: {path...} is written {path}.
+		served = append(served, rt.Method+" "+strings.ReplaceAll(rt.Pattern, "...}", "}"))
 	}
 	sort.Strings(documented)
 	sort.Strings(served)

@@ -59,7 +59,7 @@ func New(cfg Config) *Server {
 func (s *Server) Routes() []Route { return s.routes }
 
 func (s *Server) table() []Route {
-	return []Route{
+	routes := []Route{
 		{Method: "GET", Pattern: "/healthz", Public: true, handler: s.health},
 		{Method: "GET", Pattern: "/metrics", Public: true, handler: s.metrics},
 		{Method: "GET", Pattern: "/v1/me", handler: s.me},
@@ -79,7 +79,16 @@ func (s *Server) table() []Route {
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/files", handler: s.readFile},
 		{Method: "POST", Pattern: "/v1/principals", handler: s.createPrincipal},
 		{Method: "POST", Pattern: "/v1/principals/{id}/tokens", handler: s.createToken},
+		{Method: "POST", Pattern: "/v1/hogboxes/{id}/proxy-tokens", handler: s.createPreviewToken},
+		{Method: "GET", Pattern: "/v1/hogboxes/{id}/proxy-tokens", handler: s.listPreviewTokens},
+		{Method: "DELETE", Pattern: "/v1/hogboxes/{id}/proxy-tokens/{token_id}", handler: s.revokePreviewToken},
 	}
+	for _, m := range proxyMethods {
+		// The proxy checks credentials itself: public boxes and preview
+		// tokens need no API token.
+		routes = append(routes, Route{Method: m, Pattern: "/v1/hogboxes/{id}/proxy/{port}/{path...}", Public: true, handler: s.proxy})
+	}
+	return routes
 }
 
 // register mounts each path once and dispatches on the method, so that an

@@ -69,4 +69,15 @@ CREATE TABLE idempotency_keys (
 	created_at INTEGER NOT NULL,
 	PRIMARY KEY (principal_id, key)
 )`,
+	`CREATE TABLE proxy_tokens (
+	id TEXT PRIMARY KEY,
+	box_id TEXT NOT NULL REFERENCES boxes(id) ON DELETE CASCADE,
+	owner_id TEXT NOT NULL,
+	port INTEGER NOT NULL,
+	hash TEXT NOT NULL UNIQUE,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL,
+	revoked_at INTEGER
+);
+CREATE INDEX proxy_tokens_box ON proxy_tokens(box_id)`,
 }

@@ -47,18 +47,34 @@ func BenchmarkCreateDestroy(b *testing.B) {
 }
 
 // BenchmarkRuncRunTrue is the baseline: `runc run` (foreground, so runc
-// also deletes it) of /bin/true in a bundle with the boxes' namespaces,
-// cgroup limits and seccomp profile, over the busybox image directly (no
-// disk, no overlay).
+// also deletes it) of /bin/true over the busybox image directly (no disk,
+// no overlay), in a bundle with the boxes' namespaces, cgroup limits and
+// hardening ("boxspec"), and the same without the seccomp profile, which
+// runc 1.1 compiles on every start ("no-seccomp").
 func BenchmarkRuncRunTrue(b *testing.B) {
 	d := newDriver(b)
-	s, err := d.bundleSpec(testSpec("bench"), b.TempDir())
-	if err != nil {
-		b.Fatal(err)
+	for _, seccomp := range []bool{true, false} {
+		name := "boxspec"
+		if !seccomp {
+			name = "no-seccomp"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := d.bundleSpec(testSpec("bench"), b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Root = &specs.Root{Path: busyboxRoot, Readonly: true}
+			s.Mounts = s.Mounts[:len(s.Mounts)-2]
+			s.Process.Args = []string{"/bin/true"}
+			if !seccomp {
+				s.Linux.Seccomp = nil
+			}
+			runTrue(b, d, s)
+		})
 	}
-	s.Root = &specs.Root{Path: busyboxRoot, Readonly: true}
-	s.Mounts = s.Mounts[:len(s.Mounts)-2]
-	s.Process.Args = []string{"/bin/true"}
+}
+
+func runTrue(b *testing.B, d *Driver, s *specs.Spec) {
 	bundle := b.TempDir()
 	for b.Loop() {
 		id := newID()

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // cgroups is the host's cgroup layout: pure v2 (one unified hierarchy) or
@@ -49,7 +51,12 @@ func detectCgroups() (*cgroups, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	c.v2 = c.unified != "" && len(c.v1) == 0
+	// Like runc: the host is cgroup v2 when /sys/fs/cgroup itself is
+	// cgroup2 (v1 named hierarchies may still be mounted beside it).
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		c.v2, c.unified = true, "/sys/fs/cgroup"
+	}
 	if !c.v2 && c.v1["memory"] == "" {
 		return nil, errors.New("no cgroup hierarchy with the memory controller found")
 	}

@@ -46,6 +46,9 @@ func (d *Driver) Create(ctx context.Context, spec runtime.Spec) error {
 		if derr := d.Destroy(cctx, id); derr != nil {
 			d.log.Error("clean up failed create", "box", id, "err", derr)
 		}
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w: %w", cerr, err) // the runtime was killed for it
+		}
 		return fmt.Errorf("create %s: %w", id, err)
 	}
 	d.log.Info("box created", "box", id, "took", time.Since(start).Round(time.Microsecond))

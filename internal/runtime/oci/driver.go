@@ -21,8 +21,22 @@
 //	                                   the agent socket dir (/.hogland/run in the box)
 //
 // The run dir lives on the box's own disk, so what the box writes there
-// counts against its disk; the symlink keeps the socket path short (Unix
+// counts against its disk, and so does the init's output (init.log); the
+// symlink keeps the socket path, RunDir/boxes/<id>/agent.sock, short (Unix
 // socket paths are limited to 108 bytes).
+//
+// With runc, State, Stats, Pause and Resume spawn nothing: they read
+// runc's state.json, /proc and the box's cgroup, and write the cgroup
+// freezer (runc reads the same freezer for its own view). Cgroups v1
+// (including hybrid) and v2 are both handled. Other runtimes go through
+// their CLI for state, pause and resume.
+//
+// At startup hogplane should call Cleanup with the ids it knows, to
+// destroy boxes orphaned by a crash (after a reboot RunDir is empty and
+// every box dir left in StateDir lists as stopped).
+//
+// Host needs: root, runc (or crun/runsc), mkfs.ext4 (e2fsprogs), and the
+// overlay, ext4 and loop kernel modules.
 package oci
 
 import (
@@ -88,6 +102,10 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.RunDir == "" {
 		sum := sha256.Sum256([]byte(state))
 		cfg.RunDir = filepath.Join("/run/hogland", hex.EncodeToString(sum[:4]))
+	}
+	// The longest socket path must fit a sockaddr_un (108 bytes with NUL).
+	if n := len(cfg.RunDir) + len("/boxes//agent.sock") + 63; n > 107 {
+		return nil, fmt.Errorf("oci: run dir %q is too long for socket paths (%d bytes > 107)", cfg.RunDir, n)
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = "runc"
@@ -158,8 +176,9 @@ func (d *Driver) paths(id string) boxPaths {
 	}
 }
 
-// idPattern is what a box id may look like: it names directories and the
-// hostname, so no slashes, dots first, or length beyond a hostname.
+// idPattern is what a box id may look like: it names directories and is
+// the hostname, so letters, digits, - and _ only (no dots or slashes),
+// and no longer than a hostname label.
 var idPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$`)
 
 // checkID returns an errs.NotFound for an id no box can have.
@@ -182,5 +201,5 @@ func findProgram(name string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("runtime %q not found", name)
+	return "", fmt.Errorf("%q not found", name)
 }

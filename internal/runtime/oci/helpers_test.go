@@ -26,7 +26,7 @@ var (
 	skipReason   string // why driver tests cannot run here, or ""
 	testAgent    string // the agent binary boxes run as init
 	busyboxRoot  string // the busybox image
-	debianRoot   string // the debian image, if a cache holds it
+	imageStore   *image.Store
 	cgroupParent = fmt.Sprintf("hogland-test-%d", os.Getpid())
 )
 
@@ -75,11 +75,7 @@ func setup(tmp string) string {
 	if busyboxRoot, err = store.Ensure(context.Background(), image.Busybox); err != nil {
 		return fmt.Sprintf("busybox image: %v", err)
 	}
-	for _, img := range store.List() {
-		if img.Name == image.Debian && img.Ready {
-			debianRoot = img.Rootfs
-		}
-	}
+	imageStore = store
 	return ""
 }
 

@@ -59,7 +59,8 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 	t.Logf("Create: %v", err)
 	assertGone(t, d, id)
 
-	for _, after := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond} {
+	for _, after := range []time.Duration{0, 5, 20, 40, 60, 80} {
+		after *= time.Millisecond
 		id := newID()
 		ctx, cancel := context.WithTimeout(context.Background(), after)
 		err := d.Create(ctx, testSpec(id))

@@ -116,7 +116,9 @@ def update(
     ttl_seconds: int | None,
     **opts: Any,
 ) -> Call:
-    body = _compact(name=name, tags=list(tags) if tags is not None else None, ttl_seconds=ttl_seconds)
+    body = _compact(
+        name=name, tags=list(tags) if tags is not None else None, ttl_seconds=ttl_seconds
+    )
     # Setting fields to given values is safe to repeat.
     return Call("PATCH", _box(box_id), json=body, idempotent=True, **opts)
 
@@ -198,7 +200,11 @@ def stream_timeout(timeout: TimeoutTypes, default_timeout: httpx.Timeout) -> Tim
 
 
 def exec_stream(
-    box_id: str, body: dict[str, Any], *, timeout: TimeoutTypes, extra_headers: Mapping[str, str] | None
+    box_id: str,
+    body: dict[str, Any],
+    *,
+    timeout: TimeoutTypes,
+    extra_headers: Mapping[str, str] | None,
 ) -> Call:
     return Call(
         "POST",

@@ -110,15 +110,15 @@ def resolve(token: TokenSource | None, base_url: str | None) -> Settings:
     env_host = os.environ.get("HOG_HOST")
     profile: dict[str, Any] = {}
     path: Path | None = None
-    if token is None and not env_token or base_url is None and not env_host:
+    if (token is None and not env_token) or (base_url is None and not env_host):
         profile, path = load_profile()
 
     host = base_url or env_host or profile.get("host") or DEFAULT_BASE_URL
     provider: TokenProvider
-    if callable(token):
-        provider = token
-    elif token:
+    if isinstance(token, str) and token:
         provider = _constant(token)
+    elif token is not None and not isinstance(token, str):
+        provider = token
     elif env_token:
         provider = _constant(env_token.strip())
     elif isinstance(profile.get("token"), str) and profile["token"]:

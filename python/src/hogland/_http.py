@@ -24,15 +24,16 @@ import platform
 import random
 import time
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
-    Callable,
+    Generator,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 import httpx
@@ -40,7 +41,6 @@ import httpx
 from ._config import TokenProvider
 from ._errors import (
     APIConnectionError,
-    APIError,
     APITimeoutError,
     HoglandError,
     error_from_response,
@@ -212,7 +212,6 @@ class Call:
     # Safe to repeat although the method alone does not say so.
     idempotent: bool = False
     extra_headers: Mapping[str, str] | None = None
-    content_type: str | None = field(default=None)
 
     def retryable(self) -> bool:
         if self.upload is not None and not self.upload.replayable:
@@ -296,7 +295,9 @@ class BaseTransport:
     def transport_error(exc: Exception, request: httpx.Request | None = None) -> HoglandError:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"request timed out: {exc}", request=request)
-        return APIConnectionError(f"connection failed: {exc or type(exc).__name__}", request=request)
+        return APIConnectionError(
+            f"connection failed: {exc or type(exc).__name__}", request=request
+        )
 
 
 class SyncTransport(BaseTransport):
@@ -359,7 +360,7 @@ class SyncTransport(BaseTransport):
             attempt += 1
 
     @contextlib.contextmanager
-    def stream(self, call: Call) -> Iterator[httpx.Response]:
+    def stream(self, call: Call) -> Generator[httpx.Response]:
         response = self.send(call, stream=True)
         try:
             yield response
@@ -423,33 +424,9 @@ class AsyncTransport(BaseTransport):
             attempt += 1
 
     @contextlib.asynccontextmanager
-    async def stream(self, call: Call) -> AsyncIterator[httpx.Response]:
+    async def stream(self, call: Call) -> AsyncGenerator[httpx.Response]:
         response = await self.send(call, stream=True)
         try:
             yield response
         finally:
             await response.aclose()
-
-
-def raise_for_api(exc: Exception) -> None:
-    """Re-raise an httpx error met while reading a stream as the SDK's error."""
-    if isinstance(exc, APIError | HoglandError):
-        raise exc
-    if isinstance(exc, httpx.HTTPError):
-        raise BaseTransport.transport_error(exc) from exc
-    raise exc
-
-
-__all__ = [
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "AsyncTransport",
-    "AsyncUpload",
-    "BaseTransport",
-    "Call",
-    "Callable",
-    "SyncTransport",
-    "SyncUpload",
-    "TimeoutTypes",
-    "Upload",
-]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from pydantic import Field
+
 from ._base import HoglandModel
 from ._generated.models import FileInfo
 
@@ -52,7 +54,7 @@ class SnapshotRecord(HoglandModel):
     size_bytes: int | None = None
     pause_ms: int | None = None
     created_at: datetime | None = None
-    aliases: list[str] = []
+    aliases: list[str] = Field(default_factory=list)
     kind: str | None = None
 
 

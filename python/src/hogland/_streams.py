@@ -8,7 +8,7 @@ is left, so breaking out of a loop early leaks no connection.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Self
 
@@ -113,7 +113,7 @@ class ExecStream:
         self._transport = transport
         self._state = _ExecStreamState(transport, start, resume)
         self._response: httpx.Response | None = None
-        self._events: Iterator[ExecEvent] | None = None
+        self._events: Generator[ExecEvent] | None = None
         self._closed = False
 
     @property
@@ -142,7 +142,7 @@ class ExecStream:
             self._connect()
         return self
 
-    def _run(self) -> Iterator[ExecEvent]:
+    def _run(self) -> Generator[ExecEvent]:
         try:
             response = self._response or self._connect()
             while True:
@@ -203,7 +203,7 @@ class AsyncExecStream:
         self._transport = transport
         self._state = _ExecStreamState(transport, start, resume)
         self._response: httpx.Response | None = None
-        self._events: AsyncIterator[ExecEvent] | None = None
+        self._events: AsyncGenerator[ExecEvent] | None = None
         self._closed = False
 
     @property
@@ -232,7 +232,7 @@ class AsyncExecStream:
             await self._connect()
         return self
 
-    async def _run(self) -> AsyncIterator[ExecEvent]:
+    async def _run(self) -> AsyncGenerator[ExecEvent]:
         try:
             response = self._response or await self._connect()
             while True:
@@ -265,7 +265,7 @@ class AsyncExecStream:
         """Stop reading and close the connection (the command keeps running)."""
         self._closed = True
         if self._events is not None:
-            await self._events.aclose()  # ty: ignore[unresolved-attribute]
+            await self._events.aclose()
         await self._disconnect()
 
     close = aclose
@@ -290,7 +290,7 @@ class FileStream:
         self._call = call
         self._chunk_size = chunk_size
         self._response: httpx.Response | None = None
-        self._chunks: Iterator[bytes] | None = None
+        self._chunks: Generator[bytes] | None = None
 
     def start(self) -> Self:
         """Send the request now (iterating does it too); raises the API's errors."""
@@ -298,7 +298,7 @@ class FileStream:
             self._response = self._transport.send(self._call, stream=True)
         return self
 
-    def _run(self) -> Iterator[bytes]:
+    def _run(self) -> Generator[bytes]:
         try:
             response = self.start()._response
             assert response is not None
@@ -339,7 +339,7 @@ class FileStream:
         tb: TracebackType | None,
     ) -> None:
         if self._chunks is not None:
-            self._chunks.close()  # ty: ignore[unresolved-attribute]
+            self._chunks.close()
         self.close()
 
 
@@ -351,7 +351,7 @@ class AsyncFileStream:
         self._call = call
         self._chunk_size = chunk_size
         self._response: httpx.Response | None = None
-        self._chunks: AsyncIterator[bytes] | None = None
+        self._chunks: AsyncGenerator[bytes] | None = None
 
     async def start(self) -> Self:
         """Send the request now (iterating does it too); raises the API's errors."""
@@ -359,7 +359,7 @@ class AsyncFileStream:
             self._response = await self._transport.send(self._call, stream=True)
         return self
 
-    async def _run(self) -> AsyncIterator[bytes]:
+    async def _run(self) -> AsyncGenerator[bytes]:
         try:
             response = (await self.start())._response
             assert response is not None
@@ -403,5 +403,5 @@ class AsyncFileStream:
         tb: TracebackType | None,
     ) -> None:
         if self._chunks is not None:
-            await self._chunks.aclose()  # ty: ignore[unresolved-attribute]
+            await self._chunks.aclose()
         await self.aclose()

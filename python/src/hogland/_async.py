@@ -1,0 +1,266 @@
+"""``AsyncHogland``: the asynchronous client, the twin of ``Hogland``."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _calls
+from ._box import AsyncHogbox, Headers
+from ._client import AccessType
+from ._config import TokenFile, TokenSource, resolve
+from ._generated.models import Hogbox as HogboxView
+from ._generated.models import HogboxList as HogboxPage
+from ._generated.models import Limits, Me
+from ._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTransport, TimeoutTypes, to_timeout
+from ._models import HogboxList, SnapshotList, SnapshotRecord
+
+
+class AsyncHogland:
+    """The async client: the same constructor and methods as ``Hogland``, awaited.
+
+    ``http_client`` is an ``httpx.AsyncClient``. Close it with ``await
+    client.close()`` or use ``async with AsyncHogland() as client``.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: TokenSource | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        settings = resolve(token, base_url)
+        self._transport = AsyncTransport(
+            base_url=settings.base_url,
+            token=settings.token,
+            timeout=to_timeout(timeout, DEFAULT_TIMEOUT),
+            max_retries=max_retries,
+            default_headers=default_headers,
+            http_client=http_client,
+        )
+
+    @classmethod
+    def from_token_file(cls, path: str | os.PathLike[str], **kwargs: Any) -> Self:
+        """A client whose credential is read from ``path`` on every request."""
+        return cls(token=TokenFile(path), **kwargs)
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._transport.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.max_retries
+
+    async def close(self) -> None:
+        """Close the connection pool (not an ``http_client`` you passed in)."""
+        await self._transport.close()
+
+    aclose = close
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncHogland(base_url={self.base_url!r})"
+
+    async def me(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Me:
+        """The caller's principal and how the call was authenticated."""
+        call = _calls.me(timeout=timeout, extra_headers=extra_headers)
+        return Me.model_validate_json((await self._transport.send(call)).content)
+
+    async def limits(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> Limits:
+        """Valid ranges of box settings, images, kinds, and the caller's quota and usage."""
+        call = _calls.limits(timeout=timeout, extra_headers=extra_headers)
+        return Limits.model_validate_json((await self._transport.send(call)).content)
+
+    async def create(
+        self,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        image: str | None = None,
+        snapshot_id: str | None = None,
+        cpus: int | None = None,
+        memory_mib: int | None = None,
+        disk_gib: int | None = None,
+        ttl_seconds: int | None = None,
+        env: Mapping[str, str] | None = None,
+        tags: Sequence[str] | None = None,
+        access_type: AccessType | None = None,
+        idempotency_key: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncHogbox:
+        """Create a box; returns once it runs (see ``Hogland.create``)."""
+        call = _calls.create(
+            name=name,
+            kind=kind,
+            image=image,
+            snapshot_id=snapshot_id,
+            cpus=cpus,
+            memory_mib=memory_mib,
+            disk_gib=disk_gib,
+            ttl_seconds=ttl_seconds,
+            env=env,
+            tags=tags,
+            access_type=access_type,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return self._box((await self._transport.send(call)).content)
+
+    async def get(
+        self, box_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> AsyncHogbox:
+        """The box with this id (``NotFoundError`` if there is none of yours)."""
+        call = _calls.get(box_id, timeout=timeout, extra_headers=extra_headers)
+        return self._box((await self._transport.send(call)).content)
+
+    async def iter_boxes(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+        page_size: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncIterator[AsyncHogbox]:
+        """Every box (newest first): ``async for box in client.iter_boxes()``."""
+        cursor: str | None = None
+        while True:
+            page = await self.list(
+                limit=page_size,
+                cursor=cursor,
+                status=status,
+                tags=tags,
+                timeout=timeout,
+                extra_headers=extra_headers,
+            )
+            for box in page.items:
+                yield box
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    async def get_snapshot(
+        self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> SnapshotRecord:
+        """The snapshot with this id (or ``"alias:NAME"``)."""
+        call = _calls.get_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
+        return SnapshotRecord.model_validate_json((await self._transport.send(call)).content)
+
+    async def list_snapshots(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> SnapshotList:
+        """One page of your snapshots; pass ``next_cursor`` as ``cursor`` for the next."""
+        call = _calls.list_snapshots(
+            limit=limit, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+        )
+        return SnapshotList.model_validate_json((await self._transport.send(call)).content)
+
+    async def iter_snapshots(
+        self,
+        *,
+        page_size: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncIterator[SnapshotRecord]:
+        """Every snapshot, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_snapshots(
+                limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+            )
+            for snap in page.items:
+                yield snap
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    async def delete_snapshot(
+        self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Delete a snapshot."""
+        call = _calls.delete_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
+        await self._transport.send(call)
+
+    async def set_alias(
+        self,
+        snapshot_id: str,
+        alias: str,
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Point ``alias`` at a snapshot (see ``Hogland.set_alias``)."""
+        call = _calls.set_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
+        await self._transport.send(call)
+
+    async def delete_alias(
+        self,
+        snapshot_id: str,
+        alias: str,
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Remove ``alias`` from a snapshot."""
+        call = _calls.delete_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
+        await self._transport.send(call)
+
+    def _box(self, content: bytes) -> AsyncHogbox:
+        return AsyncHogbox(self, HogboxView.model_validate_json(content))
+
+    # Defined last: inside the class body the name shadows the builtin.
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: str | Sequence[str] | None = None,
+        tags: str | Sequence[str] | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> HogboxList[AsyncHogbox]:
+        """One page of your boxes, newest first (see ``Hogland.list``)."""
+        call = _calls.list_boxes(
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            tags=tags,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        page = HogboxPage.model_validate_json((await self._transport.send(call)).content)
+        items: builtins.list[AsyncHogbox] = [AsyncHogbox(self, view) for view in page.items]
+        return HogboxList(items=items, next_cursor=page.next_cursor)

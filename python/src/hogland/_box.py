@@ -1,0 +1,572 @@
+"""Box handles: ``Hogbox`` (sync) and ``AsyncHogbox`` (async).
+
+A handle holds the box's last-seen record (``view``) and calls the API on
+the box. Leaving a handle's ``with`` block destroys the box.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Self
+
+from . import _calls
+from ._errors import NotFoundError
+from ._generated.models import BoxEventList, ExecResult, FileInfo, HogboxSpec
+from ._generated.models import Hogbox as HogboxView
+from ._http import AsyncUpload, Call, SyncUpload, TimeoutTypes
+from ._models import SnapshotRecord
+from ._streams import DEFAULT_CHUNK, AsyncExecStream, AsyncFileStream, ExecStream, FileStream
+
+if TYPE_CHECKING:
+    from ._async import AsyncHogland
+    from ._client import Hogland
+
+Headers = Mapping[str, str] | None
+Destination = str | os.PathLike[str] | IO[bytes]
+
+
+class _BoxBase:
+    """What the sync and async handles share: the record and its accessors."""
+
+    def __init__(self, view: HogboxView) -> None:
+        self._view = view
+
+    @property
+    def view(self) -> HogboxView:
+        """The box's record as last fetched (``refresh()`` fetches it again)."""
+        return self._view
+
+    @property
+    def id(self) -> str:
+        """The box's id, ``box-`` and 12 hex digits."""
+        return self._view.id
+
+    @property
+    def status(self) -> str:
+        """``creating``, ``running``, ``paused``, ``stopped`` or ``failed``, as last fetched."""
+        return self._view.status
+
+    @property
+    def name(self) -> str:
+        return self._view.spec.name
+
+    @property
+    def spec(self) -> HogboxSpec:
+        return self._view.spec
+
+    @property
+    def kind(self) -> str:
+        return self._view.kind
+
+    @property
+    def tags(self) -> list[str]:
+        return self._view.tags
+
+    @property
+    def termination_reason(self) -> str | None:
+        return self._view.termination_reason
+
+    def _update(self, content: bytes) -> None:
+        self._view = HogboxView.model_validate_json(content)
+
+    def _proxy_url(self, base_url: str, token: str | None, port: int, path: str) -> str:
+        return _calls.proxy_url(base_url, self.id, port, path, token=token)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, status={self.status!r})"
+
+
+def _resume_call(
+    box_id: str, timeout: TimeoutTypes, extra_headers: Headers
+) -> Callable[[str, int], Call]:
+    def resume(exec_id: str, last_seq: int) -> Call:
+        return _calls.exec_events(
+            box_id, exec_id, last_event_id=last_seq, timeout=timeout, extra_headers=extra_headers
+        )
+
+    return resume
+
+
+def _open_destination(dest: str | os.PathLike[str]) -> tuple[IO[bytes], Path, Path]:
+    """A temp file beside dest, to be renamed over it once complete."""
+    final = Path(dest)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    return os.fdopen(fd, "wb"), Path(tmp), final
+
+
+class Hogbox(_BoxBase):
+    """A box, and the calls you can make on it.
+
+    Get one from ``Hogland.create``, ``get``, ``list`` or ``iter_boxes``.
+    Every method takes keyword-only ``timeout=`` (seconds or an
+    ``httpx.Timeout``, for this call only) and ``extra_headers=``.
+    """
+
+    def __init__(self, client: Hogland, view: HogboxView) -> None:
+        super().__init__(view)
+        self._client = client
+        self._t = client._transport
+
+    # lifecycle
+
+    def refresh(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Fetch the box's record again; returns the handle itself."""
+        self._update(
+            self._t.send(_calls.get(self.id, timeout=timeout, extra_headers=extra_headers)).content
+        )
+        return self
+
+    def pause(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Freeze every process of the box."""
+        call = _calls.pause(self.id, timeout=timeout, extra_headers=extra_headers)
+        self._update(self._t.send(call).content)
+        return self
+
+    def resume(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Thaw a paused box."""
+        call = _calls.resume(self.id, timeout=timeout, extra_headers=extra_headers)
+        self._update(self._t.send(call).content)
+        return self
+
+    def update(
+        self,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        ttl_seconds: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Self:
+        """Change the name, the tags or the idle TTL (a new TTL restarts the idle clock)."""
+        call = _calls.update(
+            self.id,
+            name=name,
+            tags=tags,
+            ttl_seconds=ttl_seconds,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        self._update(self._t.send(call).content)
+        return self
+
+    def destroy(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> None:
+        """Destroy the box (harmless on a stopped box)."""
+        self._t.send(_calls.destroy(self.id, timeout=timeout, extra_headers=extra_headers))
+
+    delete = destroy
+
+    def snapshot(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> SnapshotRecord:
+        """Snapshot the box; pass the record's ``id`` as ``snapshot_id`` to a later ``create``."""
+        call = _calls.snapshot(self.id, timeout=timeout, extra_headers=extra_headers)
+        return SnapshotRecord.model_validate_json(self._t.send(call).content)
+
+    def events(
+        self,
+        *,
+        after: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> BoxEventList:
+        """The box's history (created, paused, stopped...), oldest first, after seq ``after``."""
+        call = _calls.events(self.id, after=after, timeout=timeout, extra_headers=extra_headers)
+        return BoxEventList.model_validate_json(self._t.send(call).content)
+
+    # exec
+
+    def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_seconds: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        stdin: str | bytes | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ExecResult:
+        """Run a command and wait for it to exit.
+
+        stdout and stderr are capped at 1 MiB each (``stdout_truncated`` /
+        ``stderr_truncated`` say when); ``timeout_seconds`` kills the command's
+        process group and sets ``timed_out`` (server default: 60 s). The HTTP
+        timeout is stretched to cover ``timeout_seconds`` unless ``timeout=``
+        is given.
+        """
+        body = _calls.exec_body(
+            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+        )
+        call = _calls.exec_batch(
+            self.id,
+            body,
+            timeout=timeout,
+            default_timeout=self._t.timeout,
+            extra_headers=extra_headers,
+        )
+        return ExecResult.model_validate_json(self._t.send(call).content)
+
+    def exec_stream(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_seconds: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        stdin: str | bytes | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ExecStream:
+        """Run a command and yield its ``ExecEvent`` frames (stdout, stderr, exit) as they come.
+
+        No output cap. A dropped connection is resumed from the last event
+        seen. By default the stream has no read timeout (a command may be
+        silent for long); ``timeout=`` sets one.
+        """
+        body = _calls.exec_body(
+            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+        )
+        timeout = _calls.stream_timeout(timeout, self._t.timeout)
+        start = _calls.exec_stream(self.id, body, timeout=timeout, extra_headers=extra_headers)
+        return ExecStream(self._t, start, _resume_call(self.id, timeout, extra_headers))
+
+    # files
+
+    def write_file(
+        self,
+        path: str,
+        data: SyncUpload,
+        *,
+        mode: int | str = 0o644,
+        mkdir: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> FileInfo:
+        """Write a file atomically (temp file, fsync, rename) and return its size and sha256.
+
+        ``data`` is bytes, str (UTF-8), a binary file object or an iterator of
+        bytes; files and iterators are streamed, never held in memory whole.
+        ``mode`` is the permission bits (``0o755`` or ``"0755"``); ``mkdir``
+        creates missing parent directories.
+        """
+        call = _calls.write_file(
+            self.id,
+            path,
+            data,
+            mode=mode,
+            mkdir=mkdir,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return FileInfo.model_validate_json(self._t.send(call).content)
+
+    def read_file(
+        self, path: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> bytes:
+        """A file's whole content (works on /proc and /sys).
+
+        For big files, ``read_file_stream`` or ``download`` stream instead.
+        """
+        call = _calls.read_file(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return self._t.send(call).content
+
+    def read_file_stream(
+        self,
+        path: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> FileStream:
+        """A file's bytes in chunks as they arrive::
+
+        with box.read_file_stream("/var/log/big.log") as chunks:
+            for chunk in chunks:
+                ...
+        """
+        call = _calls.read_file(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return FileStream(self._t, call, chunk_size)
+
+    def download(
+        self,
+        path: str,
+        dest: Destination,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> int:
+        """Stream a file of the box into ``dest``; returns the number of bytes written.
+
+        ``dest`` is a local path, written atomically (to a temp file beside
+        it, renamed once complete), or a binary file object.
+        """
+        stream = self.read_file_stream(
+            path, chunk_size=chunk_size, timeout=timeout, extra_headers=extra_headers
+        )
+        if not isinstance(dest, str | os.PathLike):
+            with stream:
+                return sum(dest.write(chunk) or 0 for chunk in stream)
+        with stream:
+            out, tmp, final = _open_destination(dest)
+            try:
+                with out:
+                    written = sum(out.write(chunk) for chunk in stream)
+                tmp.replace(final)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        return written
+
+    # proxy
+
+    def proxy_url(self, port: int, path: str = "", *, token: bool = False) -> str:
+        """The URL of ``port`` in the box through hogplane's proxy.
+
+        Requests to it need the client's credential, as ``Authorization: Bearer``
+        (see ``proxy_headers()``) or, with ``token=True``, in the URL's
+        ``?token=`` (for clients that cannot set headers: browsers, EventSource).
+        """
+        secret = self._t.token() if token else None
+        return self._proxy_url(self._t.base_url, secret, port, path)
+
+    def proxy_headers(self) -> dict[str, str]:
+        """The header that authenticates a request to ``proxy_url``."""
+        return {"Authorization": f"Bearer {self._t.token()}"}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(NotFoundError):
+            self.destroy()
+
+
+class AsyncHogbox(_BoxBase):
+    """The async twin of ``Hogbox``: the same methods, awaited."""
+
+    def __init__(self, client: AsyncHogland, view: HogboxView) -> None:
+        super().__init__(view)
+        self._client = client
+        self._t = client._transport
+
+    async def refresh(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Fetch the box's record again; returns the handle itself."""
+        call = _calls.get(self.id, timeout=timeout, extra_headers=extra_headers)
+        self._update((await self._t.send(call)).content)
+        return self
+
+    async def pause(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Freeze every process of the box."""
+        call = _calls.pause(self.id, timeout=timeout, extra_headers=extra_headers)
+        self._update((await self._t.send(call)).content)
+        return self
+
+    async def resume(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> Self:
+        """Thaw a paused box."""
+        call = _calls.resume(self.id, timeout=timeout, extra_headers=extra_headers)
+        self._update((await self._t.send(call)).content)
+        return self
+
+    async def update(
+        self,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] | None = None,
+        ttl_seconds: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Self:
+        """Change the name, the tags or the idle TTL (a new TTL restarts the idle clock)."""
+        call = _calls.update(
+            self.id,
+            name=name,
+            tags=tags,
+            ttl_seconds=ttl_seconds,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        self._update((await self._t.send(call)).content)
+        return self
+
+    async def destroy(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> None:
+        """Destroy the box (harmless on a stopped box)."""
+        await self._t.send(_calls.destroy(self.id, timeout=timeout, extra_headers=extra_headers))
+
+    delete = destroy
+
+    async def snapshot(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> SnapshotRecord:
+        """Snapshot the box; pass the record's ``id`` as ``snapshot_id`` to a later ``create``."""
+        call = _calls.snapshot(self.id, timeout=timeout, extra_headers=extra_headers)
+        return SnapshotRecord.model_validate_json((await self._t.send(call)).content)
+
+    async def events(
+        self,
+        *,
+        after: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> BoxEventList:
+        """The box's history (created, paused, stopped...), oldest first, after seq ``after``."""
+        call = _calls.events(self.id, after=after, timeout=timeout, extra_headers=extra_headers)
+        return BoxEventList.model_validate_json((await self._t.send(call)).content)
+
+    async def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_seconds: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        stdin: str | bytes | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ExecResult:
+        """Run a command and wait for it to exit (see ``Hogbox.exec``)."""
+        body = _calls.exec_body(
+            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+        )
+        call = _calls.exec_batch(
+            self.id,
+            body,
+            timeout=timeout,
+            default_timeout=self._t.timeout,
+            extra_headers=extra_headers,
+        )
+        return ExecResult.model_validate_json((await self._t.send(call)).content)
+
+    def exec_stream(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_seconds: float | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        stdin: str | bytes | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncExecStream:
+        """Run a command and yield its events (see ``Hogbox.exec_stream``).
+
+        Not a coroutine: ``async for event in box.exec_stream(argv)`` or
+        ``async with box.exec_stream(argv) as stream``.
+        """
+        body = _calls.exec_body(
+            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+        )
+        timeout = _calls.stream_timeout(timeout, self._t.timeout)
+        start = _calls.exec_stream(self.id, body, timeout=timeout, extra_headers=extra_headers)
+        return AsyncExecStream(self._t, start, _resume_call(self.id, timeout, extra_headers))
+
+    async def write_file(
+        self,
+        path: str,
+        data: AsyncUpload,
+        *,
+        mode: int | str = 0o644,
+        mkdir: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> FileInfo:
+        """Write a file atomically (see ``Hogbox.write_file``); also takes async iterators."""
+        call = _calls.write_file(
+            self.id,
+            path,
+            data,
+            mode=mode,
+            mkdir=mkdir,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return FileInfo.model_validate_json((await self._t.send(call)).content)
+
+    async def read_file(
+        self, path: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> bytes:
+        """A file's whole content (works on /proc and /sys)."""
+        call = _calls.read_file(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return (await self._t.send(call)).content
+
+    def read_file_stream(
+        self,
+        path: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncFileStream:
+        """A file's bytes in chunks as they arrive::
+
+        async with box.read_file_stream("/var/log/big.log") as chunks:
+            async for chunk in chunks:
+                ...
+        """
+        call = _calls.read_file(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return AsyncFileStream(self._t, call, chunk_size)
+
+    async def download(
+        self,
+        path: str,
+        dest: Destination,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> int:
+        """Stream a file of the box into ``dest`` (see ``Hogbox.download``)."""
+        stream = self.read_file_stream(
+            path, chunk_size=chunk_size, timeout=timeout, extra_headers=extra_headers
+        )
+        written = 0
+        if not isinstance(dest, str | os.PathLike):
+            async with stream:
+                async for chunk in stream:
+                    written += dest.write(chunk) or 0
+            return written
+        async with stream:
+            out, tmp, final = _open_destination(dest)
+            try:
+                with out:
+                    async for chunk in stream:
+                        written += out.write(chunk)
+                tmp.replace(final)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        return written
+
+    def proxy_url(self, port: int, path: str = "", *, token: bool = False) -> str:
+        """The URL of ``port`` in the box through hogplane's proxy (see ``Hogbox.proxy_url``)."""
+        secret = self._t.token() if token else None
+        return self._proxy_url(self._t.base_url, secret, port, path)
+
+    def proxy_headers(self) -> dict[str, str]:
+        """The header that authenticates a request to ``proxy_url``."""
+        return {"Authorization": f"Bearer {self._t.token()}"}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(NotFoundError):
+            await self.destroy()
+
+
+__all__ = ["AsyncHogbox", "Hogbox", "HogboxView"]
