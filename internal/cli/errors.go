@@ -11,6 +11,12 @@ import (
 // printError tells the user what went wrong on stderr: for an answer of
 // hogplane its title, detail and request id, and a hint where one helps.
 func (a *app) printError(err error) {
+	var he hintError
+	if errors.As(err, &he) {
+		a.printError(he.err)
+		fmt.Fprintf(a.stderr, "Hint: %s\n", he.hint)
+		return
+	}
 	var apiErr *client.Error
 	var connErr *client.ConnError
 	switch {
@@ -36,3 +42,12 @@ func (a *app) printError(err error) {
 		fmt.Fprintf(a.stderr, "Error: %v\n", err)
 	}
 }
+
+// hintError is an error with advice on what to do about it.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() + " (" + e.hint + ")" }
+func (e hintError) Unwrap() error { return e.err }

@@ -81,7 +81,8 @@ func afterParam(r *http.Request) (int64, error) {
 }
 
 // execStdin serves POST /v1/execs/{id}/stdin?close=BOOL: the body is
-// written to the process's stdin, which is then closed unless close=false.
+// written to the stdin of an exec started with keep_stdin_open, which is
+// then closed unless close=false.
 // When the process ends first, the answer is 409 at once, even while the
 // body keeps coming.
 func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) {
@@ -96,6 +97,10 @@ func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) {
 	closeAfter, err := boolParam(r, "close", true)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if e.proc.stdin == nil {
+		s.fail(w, r, errs.New(errs.Conflict, "exec %s has no open stdin: start it with keep_stdin_open", e.id))
 		return
 	}
 	copied := make(chan error, 1)

@@ -54,12 +54,12 @@ func (g *registry) get(id string, retention time.Duration) (*execution, error) {
 
 // startExec serves POST /v1/execs.
 func (s *Server) startExec(w http.ResponseWriter, r *http.Request) {
-	var req api.ExecRequest
+	var req wire.StartExecRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	cmd, err := prepare(req, s.environ())
+	cmd, err := prepare(req.ExecRequest, s.environ())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -67,7 +67,7 @@ func (s *Server) startExec(w http.ResponseWriter, r *http.Request) {
 	e := &execution{id: newExecID(), log: newEventLog(s.cfg.EventBytes)}
 	out := &streamSink{log: e.log, kind: api.EventStdout}
 	serr := &streamSink{log: e.log, kind: api.EventStderr}
-	e.proc, err = s.startProc(procConfig{cmd: cmd, stdout: out, stderr: serr, keepStdin: true})
+	e.proc, err = s.startProc(procConfig{cmd: cmd, stdout: out, stderr: serr, keepStdin: req.KeepStdinOpen})
 	if err != nil {
 		s.fail(w, r, err)
 		return

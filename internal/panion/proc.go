@@ -24,8 +24,8 @@ type procConfig struct {
 	// written by one goroutine at a time.
 	stdout, stderr io.Writer
 	// keepStdin keeps stdin a pipe after cmd.stdin is written, for more
-	// writes (streaming exec). Otherwise stdin is cmd.stdin then EOF, or
-	// /dev/null when cmd.stdin is empty.
+	// writes (streaming exec with keep_stdin_open). Otherwise stdin is
+	// cmd.stdin then EOF, or /dev/null when cmd.stdin is empty.
 	keepStdin bool
 	// childExe, when set, is the agent binary that starts the process
 	// through its child mode to reset oom_score_adj (see child.go).

@@ -209,7 +209,8 @@ func TestStreamStdin(t *testing.T) {
 	t.Parallel()
 	a := startAgent(t, nil)
 	ctx := ctxT(t)
-	id, err := a.c.StartExec(ctx, api.ExecRequest{Argv: []string{"cat"}, Stdin: "one "})
+	id, err := a.c.StartExecWith(ctx, api.ExecRequest{Argv: []string{"cat"}, Stdin: "one "},
+		client.StartOptions{KeepStdinOpen: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +226,19 @@ func TestStreamStdin(t *testing.T) {
 	}
 	err = a.c.WriteStdin(ctx, id, strings.NewReader("late"))
 	wantKind(t, err, errs.Conflict, "stdin")
+
+	// Without KeepStdinOpen stdin ends after the request's: cat needs no help to end.
+	for _, in := range []string{"", "just this"} {
+		id, err := a.c.StartExec(ctx, api.ExecRequest{Argv: []string{"cat"}, Stdin: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := summarize(t, events(t, a.c, id, 0), 1)
+		if s.stdout != in || *s.exit.ExitCode != 0 {
+			t.Fatalf("stdout %q exit %d", s.stdout, *s.exit.ExitCode)
+		}
+		wantKind(t, a.c.WriteStdin(ctx, id, strings.NewReader("x")), errs.Conflict, "")
+	}
 }
 
 // A stdin write blocked on a process that does not read ends when the
@@ -232,7 +246,8 @@ func TestStreamStdin(t *testing.T) {
 func TestStreamStdinEndsWithProcess(t *testing.T) {
 	t.Parallel()
 	a := startAgent(t, nil)
-	id, err := a.c.StartExec(ctxT(t), api.ExecRequest{Argv: []string{"sleep", "100"}, TimeoutSeconds: 0.5})
+	id, err := a.c.StartExecWith(ctxT(t), api.ExecRequest{Argv: []string{"sleep", "100"}, TimeoutSeconds: 0.5},
+		client.StartOptions{KeepStdinOpen: true})
 	if err != nil {
 		t.Fatal(err)
 	}

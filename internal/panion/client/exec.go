@@ -21,11 +21,24 @@ func (c *Client) Exec(ctx context.Context, req api.ExecRequest, maxOutput int64)
 	return res, err
 }
 
-// StartExec starts a streaming exec and answers its id. Its stdin stays
-// open after req.Stdin until WriteStdin closes it.
+// StartOptions tune StartExecWith.
+type StartOptions struct {
+	// KeepStdinOpen leaves stdin open after ExecRequest.Stdin, for
+	// WriteStdin and AppendStdin. Otherwise stdin ends after it.
+	KeepStdinOpen bool
+}
+
+// StartExec starts a streaming exec and answers its id. Its stdin is
+// req.Stdin, then EOF.
 func (c *Client) StartExec(ctx context.Context, req api.ExecRequest) (string, error) {
+	return c.StartExecWith(ctx, req, StartOptions{})
+}
+
+// StartExecWith starts a streaming exec with options and answers its id.
+func (c *Client) StartExecWith(ctx context.Context, req api.ExecRequest, opts StartOptions) (string, error) {
 	var out wire.StartedExec
-	err := c.doJSON(ctx, request{method: http.MethodPost, path: "/v1/execs", want: http.StatusCreated}, req, &out)
+	in := wire.StartExecRequest{ExecRequest: req, KeepStdinOpen: opts.KeepStdinOpen}
+	err := c.doJSON(ctx, request{method: http.MethodPost, path: "/v1/execs", want: http.StatusCreated}, in, &out)
 	return out.ID, err
 }
 
@@ -49,14 +62,15 @@ func (c *Client) Events(ctx context.Context, id string, after int64) (io.ReadClo
 	return resp.Body, nil
 }
 
-// WriteStdin streams r to the stdin of a streaming exec, then closes that
-// stdin.
+// WriteStdin streams r to the stdin of a streaming exec started with
+// KeepStdinOpen, then closes that stdin. It fails with errs.Conflict when
+// that stdin is closed or the process exited.
 func (c *Client) WriteStdin(ctx context.Context, id string, r io.Reader) error {
 	return c.writeStdin(ctx, id, r, true)
 }
 
-// AppendStdin streams r to the stdin of a streaming exec and leaves that
-// stdin open for more.
+// AppendStdin streams r to the stdin of a streaming exec started with
+// KeepStdinOpen and leaves that stdin open for more.
 func (c *Client) AppendStdin(ctx context.Context, id string, r io.Reader) error {
 	return c.writeStdin(ctx, id, r, false)
 }

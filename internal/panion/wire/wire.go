@@ -23,6 +23,14 @@ type BatchExecRequest struct {
 	MaxOutputBytes int64 `json:"max_output_bytes,omitempty"`
 }
 
+// StartExecRequest is the body of POST /v1/execs: an api.ExecRequest plus
+// whether stdin stays open after ExecRequest.Stdin for /stdin calls.
+// Without KeepStdinOpen, stdin is Stdin then EOF, or /dev/null.
+type StartExecRequest struct {
+	api.ExecRequest
+	KeepStdinOpen bool `json:"keep_stdin_open,omitempty"`
+}
+
 // StartedExec answers POST /v1/execs.
 type StartedExec struct {
 	ID string `json:"id"`

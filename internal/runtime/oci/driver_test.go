@@ -115,16 +115,23 @@ func TestIsolation(t *testing.T) {
 		if got := sh(t, d, id, "cat /proc/self/cgroup"); strings.Contains(got, cgroupParent) {
 			t.Errorf("cgroup namespace not in effect:\n%s", got)
 		}
-		var limit, quota string
+		var limit, swap, quota, pids string
 		if d.cg.v2 {
 			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory.max")
+			swap = sh(t, d, id, "cat /sys/fs/cgroup/memory.swap.max 2>/dev/null || echo 0")
 			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu.max")
+			pids = sh(t, d, id, "cat /sys/fs/cgroup/pids.max")
 		} else {
 			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+			swap = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo "+limit)
 			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+			pids = sh(t, d, id, "cat /sys/fs/cgroup/pids/pids.max")
+			if swap == limit {
+				swap = "0" // memory+swap equal to memory: no swap
+			}
 		}
-		if limit != strconv.Itoa(256<<20) {
-			t.Errorf("memory limit in box = %s", limit)
+		if limit != strconv.Itoa(256<<20) || swap != "0" || pids != "256" {
+			t.Errorf("in box: memory limit %s, swap %s, pids %s", limit, swap, pids)
 		}
 		if !strings.HasPrefix(quota, "100000") {
 			t.Errorf("cpu quota in box = %s", quota)
