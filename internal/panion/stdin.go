@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -13,7 +14,8 @@ import (
 var (
 	// errStdinClosed: stdin was closed by an earlier write, or the process ended.
 	errStdinClosed = errors.New("stdin is closed")
-	// errStdinBroken: nobody has stdin open for reading any more.
+	// errStdinBroken: nobody has stdin open for reading any more, or the
+	// process ended.
 	errStdinBroken = errors.New("stdin is not read any more")
 )
 
@@ -23,7 +25,8 @@ var (
 type stdinPipe struct {
 	turn   chan struct{} // holds a token while a writer writes
 	w      *os.File
-	closed bool // guarded by turn
+	closed bool        // guarded by turn
+	ended  atomic.Bool // shut: the process ended
 }
 
 func newStdinPipe(w *os.File) *stdinPipe {
@@ -58,7 +61,7 @@ func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (in
 	}
 	defer func() { <-s.turn }()
 	if s.closed {
-		return 0, errStdinClosed
+		return 0, s.closedErr()
 	}
 	dst := &trackedWriter{w: s.w}
 	n, err := io.Copy(dst, r)
@@ -67,7 +70,7 @@ func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (in
 		if errors.Is(dst.err, syscall.EPIPE) {
 			return n, errStdinBroken
 		}
-		return n, errStdinClosed
+		return n, s.closedErr()
 	}
 	if err != nil {
 		return n, err
@@ -83,9 +86,19 @@ func (s *stdinPipe) closeLocked() {
 	s.w.Close()
 }
 
+func (s *stdinPipe) closedErr() error {
+	if s.ended.Load() {
+		return errStdinBroken
+	}
+	return errStdinClosed
+}
+
 // shut closes stdin when the process has ended, failing any write that
 // is blocked on a pipe nobody reads.
-func (s *stdinPipe) shut() { s.w.Close() }
+func (s *stdinPipe) shut() {
+	s.ended.Store(true)
+	s.w.Close()
+}
 
 // trackedWriter remembers its writer's error, to tell it from a read error
 // in io.Copy.

@@ -205,7 +205,7 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	driver, err := oci.New(oci.Config{StateDir: filepath.Join(o.DataDir, "boxes"), RunDir: o.RunDir, Runtime: o.Runtime})
+	driver, err := oci.New(oci.Config{StateDir: filepath.Join(o.DataDir, "oci"), RunDir: o.RunDir, Runtime: o.Runtime, Logger: log})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
