@@ -3,7 +3,9 @@ package oci
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -70,8 +72,20 @@ func (d *Driver) bundleSpec(spec runtime.Spec, runDir string) (*specs.Spec, erro
 	return s, nil
 }
 
+// agentOOMScoreAdj keeps the kernel's OOM killer off the agent: the box
+// cannot lower it itself (no CAP_SYS_RESOURCE), so the runtime sets it, and
+// the agent starts every user process at 0. A host that lacks
+// CAP_SYS_RESOURCE itself cannot lower it either; there it stays 0.
+const agentOOMScoreAdj = -998
+
 func boxProcess(spec runtime.Spec) *specs.Process {
+	var adj *int
+	if hostCanLowerOOMScore() {
+		v := agentOOMScoreAdj
+		adj = &v
+	}
 	return &specs.Process{
+		OOMScoreAdj: adj,
 		Args: []string{agentPath, "init", "--listen", agentListen},
 		Env:  boxEnv(spec),
 		Cwd:  "/",
@@ -169,3 +183,22 @@ func boxResources(spec runtime.Spec) *specs.LinuxResources {
 	}
 	return r
 }
+
+// capSysResource is CAP_SYS_RESOURCE's bit in the capability sets.
+const capSysResource = 24
+
+// hostCanLowerOOMScore reports whether this process may set a negative
+// oom_score_adj, which needs CAP_SYS_RESOURCE.
+var hostCanLowerOOMScore = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && caps&(1<<capSysResource) != 0
+		}
+	}
+	return false
+})
