@@ -318,8 +318,10 @@ func TestDefaultImagePython(t *testing.T) {
 	if b.Spec.Image != "debian" {
 		t.Errorf("default image = %s", b.Spec.Image)
 	}
-	res := c.exec(b.ID, api.ExecRequest{Argv: []string{"python3", "-c", "print(1)"}})
-	if res.ExitCode != 0 || res.Stdout != "1\n" {
-		t.Fatalf("python3 -c 'print(1)': %+v", res)
+	for _, py := range []string{"python3", "python"} { // the SDK quickstart calls "python"
+		res := c.exec(b.ID, api.ExecRequest{Argv: []string{py, "-c", "import json, ssl; print(1)"}})
+		if res.ExitCode != 0 || res.Stdout != "1\n" {
+			t.Fatalf("%s -c 'print(1)': %+v", py, res)
+		}
 	}
 }

@@ -12,8 +12,13 @@ import (
 	"time"
 )
 
-// debianBuilder makes a Debian minbase image with python3-minimal and
-// ca-certificates by debootstrap (Debian package debootstrap), then
+// debianPackages are added to minbase: a full python3 answering to both
+// python3 and python (what agents and the SDK quickstart call), TLS roots,
+// and ps.
+const debianPackages = "python3,python-is-python3,ca-certificates,procps"
+
+// debianBuilder makes a Debian minbase image with debianPackages by
+// debootstrap (Debian package debootstrap), then
 // drops apt's caches and the host files debootstrap copies in.
 type debianBuilder struct {
 	debootstrap string
@@ -28,7 +33,7 @@ func (b debianBuilder) build(ctx context.Context, dir string) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, prog, "--variant=minbase",
-		"--include=python3-minimal,ca-certificates", b.suite, dir, b.mirror)
+		"--include="+debianPackages, b.suite, dir, b.mirror)
 	cmd.Env = []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"LC_ALL=C", "DEBIAN_FRONTEND=noninteractive", "HOME=/root",

@@ -269,7 +269,16 @@ func (s *Store) removeStale(name string) {
 	}
 }
 
-func (s *Store) rootfs(name string) string { return filepath.Join(s.cfg.Dir, name) }
+// recipes counts changes to an image's recipe. A new number gives the
+// image a new directory, so caches built by an older recipe are not used.
+var recipes = map[string]int{Debian: 2}
+
+func (s *Store) rootfs(name string) string {
+	if v := recipes[name]; v > 1 {
+		name = fmt.Sprintf("%s-v%d", name, v)
+	}
+	return filepath.Join(s.cfg.Dir, name)
+}
 
 func isDir(p string) bool {
 	fi, err := os.Stat(p)

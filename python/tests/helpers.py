@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -16,7 +16,7 @@ TOKEN = "tok_test"
 class TrackedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A response body that remembers being closed, and can fail part-way."""
 
-    registry: list[TrackedStream] = []
+    registry: ClassVar[list[TrackedStream]] = []
 
     def __init__(self, chunks: list[bytes], error: Exception | None = None) -> None:
         self.chunks = chunks

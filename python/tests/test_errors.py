@@ -70,7 +70,9 @@ async def test_request_id_from_header_when_body_has_none(
     client: Any, mock: respx.MockRouter
 ) -> None:
     mock.get("/v1/me").mock(
-        return_value=problem(401, "no credential", request_id=None, headers={"X-Request-Id": "req_h"})
+        return_value=problem(
+            401, "no credential", request_id=None, headers={"X-Request-Id": "req_h"}
+        )
     )
     with pytest.raises(AuthenticationError) as info:
         await run(client.me())

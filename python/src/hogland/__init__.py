@@ -32,6 +32,8 @@ from ._generated.models import (
     HogboxSpec,
     Limits,
     Me,
+    PreviewToken,
+    PreviewTokenList,
 )
 from ._generated.models import Hogbox as HogboxView
 from ._models import FileWriteResponse, HogboxList, SnapshotList, SnapshotRecord, SnapshotSpec
@@ -66,6 +68,8 @@ __all__ = [
     "Me",
     "NotFoundError",
     "PermissionDeniedError",
+    "PreviewToken",
+    "PreviewTokenList",
     "RateLimitError",
     "ServerError",
     "SnapshotList",

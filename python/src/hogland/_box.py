@@ -16,7 +16,14 @@ from typing import IO, TYPE_CHECKING, Self
 
 from . import _calls
 from ._errors import NotFoundError
-from ._generated.models import BoxEventList, ExecResult, FileInfo, HogboxSpec
+from ._generated.models import (
+    BoxEventList,
+    ExecResult,
+    FileInfo,
+    HogboxSpec,
+    PreviewToken,
+    PreviewTokenList,
+)
 from ._generated.models import Hogbox as HogboxView
 from ._http import AsyncUpload, Call, SyncUpload, TimeoutTypes
 from ._models import SnapshotRecord
@@ -339,6 +346,45 @@ class Hogbox(_BoxBase):
         """The header that authenticates a request to ``proxy_url``."""
         return {"Authorization": f"Bearer {self._t.token()}"}
 
+    def create_preview_token(
+        self,
+        port: int,
+        *,
+        expires_in_seconds: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> PreviewToken:
+        """A shareable link that opens only ``port`` of this box until it expires.
+
+        The answer's ``url`` and ``token`` (``ptk_...``) are shown only now;
+        anyone holding them reaches that port, and nothing else (default
+        lifetime one hour). ``revoke_preview_token(token.id)`` ends it early.
+        """
+        call = _calls.create_preview_token(
+            self.id,
+            port,
+            expires_in_seconds=expires_in_seconds,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return PreviewToken.model_validate_json(self._t.send(call).content)
+
+    def list_preview_tokens(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> PreviewTokenList:
+        """The box's preview tokens (without their secrets)."""
+        call = _calls.list_preview_tokens(self.id, timeout=timeout, extra_headers=extra_headers)
+        return PreviewTokenList.model_validate_json(self._t.send(call).content)
+
+    def revoke_preview_token(
+        self, token_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Revoke a preview token; its link stops working at once."""
+        call = _calls.revoke_preview_token(
+            self.id, token_id, timeout=timeout, extra_headers=extra_headers
+        )
+        self._t.send(call)
+
     def __enter__(self) -> Self:
         return self
 
@@ -555,6 +601,40 @@ class AsyncHogbox(_BoxBase):
     def proxy_headers(self) -> dict[str, str]:
         """The header that authenticates a request to ``proxy_url``."""
         return {"Authorization": f"Bearer {self._t.token()}"}
+
+    async def create_preview_token(
+        self,
+        port: int,
+        *,
+        expires_in_seconds: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> PreviewToken:
+        """A shareable link to ``port`` of this box (see ``Hogbox.create_preview_token``)."""
+        call = _calls.create_preview_token(
+            self.id,
+            port,
+            expires_in_seconds=expires_in_seconds,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return PreviewToken.model_validate_json((await self._t.send(call)).content)
+
+    async def list_preview_tokens(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> PreviewTokenList:
+        """The box's preview tokens (without their secrets)."""
+        call = _calls.list_preview_tokens(self.id, timeout=timeout, extra_headers=extra_headers)
+        return PreviewTokenList.model_validate_json((await self._t.send(call)).content)
+
+    async def revoke_preview_token(
+        self, token_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Revoke a preview token; its link stops working at once."""
+        call = _calls.revoke_preview_token(
+            self.id, token_id, timeout=timeout, extra_headers=extra_headers
+        )
+        await self._t.send(call)
 
     async def __aenter__(self) -> Self:
         return self

@@ -293,6 +293,21 @@ def delete_alias(snapshot_id: str, alias: str, **opts: Any) -> Call:
     return Call("DELETE", f"{_snapshot(snapshot_id)}/aliases/{_seg(alias)}", **opts)
 
 
+def create_preview_token(
+    box_id: str, port: int, *, expires_in_seconds: int | None, **opts: Any
+) -> Call:
+    body = _compact(port=port, expires_in_seconds=expires_in_seconds)
+    return Call("POST", _box(box_id) + "/proxy-tokens", json=body, **opts)
+
+
+def list_preview_tokens(box_id: str, **opts: Any) -> Call:
+    return Call("GET", _box(box_id) + "/proxy-tokens", **opts)
+
+
+def revoke_preview_token(box_id: str, token_id: str, **opts: Any) -> Call:
+    return Call("DELETE", f"{_box(box_id)}/proxy-tokens/{_seg(token_id)}", **opts)
+
+
 def proxy_url(
     base_url: str, box_id: str, port: int, path: str = "", *, token: str | None = None
 ) -> str:

@@ -148,9 +148,9 @@ class Upload:
             return data
         if _is_file(data):
             return _read_chunks(data)
-        if isinstance(data, AsyncIterable) and not isinstance(data, Iterable):
-            raise TypeError("the sync client cannot upload an async iterator; use AsyncHogland")
-        return _checked_chunks(data)  # ty: ignore[invalid-argument-type]
+        if isinstance(data, Iterable):
+            return _checked_chunks(data)
+        raise TypeError("the sync client cannot upload an async iterator; use AsyncHogland")
 
     def async_content(self) -> bytes | AsyncIterator[bytes]:
         self._rewind()
@@ -161,7 +161,9 @@ class Upload:
             return _achecked_chunks(data)
         if _is_file(data):
             return _aiter_sync(_read_chunks(data))
-        return _aiter_sync(_checked_chunks(data))  # ty: ignore[invalid-argument-type]
+        if isinstance(data, Iterable):
+            return _aiter_sync(_checked_chunks(data))
+        raise TypeError(f"cannot upload {type(data).__name__}")
 
 
 def _is_file(data: object) -> bool:
@@ -175,12 +177,12 @@ def _read_chunks(file: Any) -> Iterator[bytes]:
         yield chunk
 
 
-def _checked_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+def _checked_chunks(chunks: Iterable[object]) -> Iterator[bytes]:
     for chunk in chunks:
         yield _as_bytes(chunk)
 
 
-async def _achecked_chunks(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def _achecked_chunks(chunks: AsyncIterable[object]) -> AsyncIterator[bytes]:
     async for chunk in chunks:
         yield _as_bytes(chunk)
 

@@ -39,11 +39,26 @@ class Principal(HoglandModel):
 
 class Me(HoglandModel):
     principal: Principal
-    auth_path: str
+    auth_path: Literal["api_token", "k8s_sa", "github_oidc", "tailscale"]
     """
-    How the call was authenticated, e.g. api_token.
+    How the call was authenticated.
     """
     token_id: str | None = None
+    """
+    The API token used (api_token).
+    """
+    trust_mapping_id: str | None = None
+    """
+    The trust mapping that admitted the caller (k8s_sa, github_oidc, tailscale).
+    """
+    subject: str | None = None
+    """
+    The external identity: the OIDC sub claim, or the tailnet login.
+    """
+    display_name: str | None = None
+    """
+    The tailnet user's name (tailscale).
+    """
 
 
 class Range(HoglandModel):
@@ -56,35 +71,20 @@ class Quota(HoglandModel):
     max_boxes: int
     max_cpus: int
     max_memory_mib: int
+    max_snapshot_bytes: int
 
 
 class Usage(HoglandModel):
     boxes: int
     cpus: int
     memory_mib: int
+    snapshot_bytes: int
 
 
 class KindInfo(HoglandModel):
     name: str
     default_ttl_seconds: int
     description: str | None = None
-
-
-class Limits(HoglandModel):
-    cpus: Range
-    memory_mib: Range
-    disk_gib: Range
-    ttl_seconds: Range
-    exec_timeout_seconds: Range
-    file_size_bytes: Range
-    exec_output_bytes: int
-    """
-    Batch exec cap per stream.
-    """
-    images: list[str]
-    kinds: list[KindInfo]
-    quota: Quota
-    usage: Usage
 
 
 class HogboxSpec(HoglandModel):
@@ -222,8 +222,69 @@ class BoxEventList(HoglandModel):
     items: list[BoxEvent]
 
 
+class CreatePreviewTokenRequest(HoglandModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    port: Annotated[int, Field(ge=1, le=65535)]
+    expires_in_seconds: int | None = None
+    """
+    Default 3600; 1 to 604800.
+    """
+
+
+class PreviewToken(HoglandModel):
+    id: str
+    box_id: str
+    port: int
+    token: str | None = None
+    """
+    The secret; only in the answer to its creation.
+    """
+    url: str | None = None
+    """
+    A ready-to-share URL; only in the answer to its creation.
+    """
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    revoked_at: AwareDatetime | None = None
+
+
+class PreviewTokenList(HoglandModel):
+    items: list[PreviewToken]
+
+
 class FileInfo(HoglandModel):
     path: str
     size: int
     sha256: str
     mode: str
+
+
+class RateLimit(HoglandModel):
+    """
+    Per-principal token buckets; a rate of 0 means no limit.
+    """
+
+    requests_per_second: float
+    requests_burst: int
+    creates_per_second: float
+    creates_burst: int
+
+
+class Limits(HoglandModel):
+    cpus: Range
+    memory_mib: Range
+    disk_gib: Range
+    ttl_seconds: Range
+    exec_timeout_seconds: Range
+    file_size_bytes: Range
+    exec_output_bytes: int
+    """
+    Batch exec cap per stream.
+    """
+    images: list[str]
+    kinds: list[KindInfo]
+    quota: Quota
+    usage: Usage
+    rate_limit: RateLimit
