@@ -98,10 +98,18 @@ type Principal struct {
 // Me answers GET /v1/me.
 type Me struct {
 	Principal Principal `json:"principal"`
-	// AuthPath names how this call was authenticated (api_token, ...).
+	// AuthPath names how this call was authenticated: api_token, k8s_sa,
+	// github_oidc or tailscale.
 	AuthPath string `json:"auth_path"`
 	// TokenID is the id of the API token used, when one was.
 	TokenID string `json:"token_id,omitempty"`
+	// TrustMappingID is the trust mapping that admitted the caller, and
+	// Subject the external identity it matched (the OIDC sub claim or the
+	// tailnet login), on the k8s_sa, github_oidc and tailscale paths.
+	TrustMappingID string `json:"trust_mapping_id,omitempty"`
+	Subject        string `json:"subject,omitempty"`
+	// DisplayName is the tailnet user's name (tailscale path).
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 // Range is a valid range of an integer setting and its default.
@@ -113,16 +121,19 @@ type Range struct {
 
 // Quota is what a principal may hold at once.
 type Quota struct {
-	MaxBoxes     int64 `json:"max_boxes"`
-	MaxCPUs      int64 `json:"max_cpus"`
-	MaxMemoryMiB int64 `json:"max_memory_mib"`
+	MaxBoxes         int64 `json:"max_boxes"`
+	MaxCPUs          int64 `json:"max_cpus"`
+	MaxMemoryMiB     int64 `json:"max_memory_mib"`
+	MaxSnapshotBytes int64 `json:"max_snapshot_bytes"`
 }
 
-// Usage is what a principal holds now (boxes not stopped or failed).
+// Usage is what a principal holds now (boxes not stopped or failed, and
+// stored snapshots).
 type Usage struct {
-	Boxes     int64 `json:"boxes"`
-	CPUs      int64 `json:"cpus"`
-	MemoryMiB int64 `json:"memory_mib"`
+	Boxes         int64 `json:"boxes"`
+	CPUs          int64 `json:"cpus"`
+	MemoryMiB     int64 `json:"memory_mib"`
+	SnapshotBytes int64 `json:"snapshot_bytes"`
 }
 
 // KindInfo describes a registered box kind and its server-side defaults.
@@ -145,6 +156,7 @@ type Limits struct {
 	Kinds              []KindInfo `json:"kinds"`
 	Quota              Quota      `json:"quota"`
 	Usage              Usage      `json:"usage"`
+	RateLimit          RateLimit  `json:"rate_limit"`
 }
 
 // BoxSpec is the shape of a box.
@@ -275,6 +287,8 @@ type Token struct {
 	Token       string     `json:"token,omitempty"`
 	CreatedAt   time.Time  `json:"created_at"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 }
 
 // BoxEvent is one entry of a box's lifecycle history.

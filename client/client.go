@@ -13,9 +13,15 @@
 // Calls are retried, with exponential backoff and jitter, on connection
 // errors and on answers that ask for it (429, 503, and 409 with
 // Retry-After, whose delay is honoured), but only when a retry cannot do
-// the work twice: reads, deletes, file writes whose body can be rewound,
-// pause, resume, and box creation (which always carries an
-// Idempotency-Key). Exec and admin calls are never retried.
+// the work twice: reads, deletes, updates, file and archive writes whose
+// body can be rewound, pause, resume, devbox start and stop, and box
+// creation (which always carries an Idempotency-Key). Calls that would
+// run or make something twice (exec, snapshots, devbox, principal and
+// token creation) are never retried; each method's comment says which it
+// is.
+//
+// Streams (ExecStream, Terminal, TunnelConn) live within the context they
+// were opened with, as an http.Response body does, and must be closed.
 package client
 
 import (

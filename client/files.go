@@ -92,3 +92,44 @@ func bodySize(r io.Reader) int64 {
 	}
 	return 0
 }
+
+// ReadArchive streams a tar of the file, symlink or directory tree at
+// path (absolute) in the box; the caller closes it. Entry names start with
+// path's base name, and the first entry is path itself. Modes, mtimes and
+// symlinks are kept (links are not followed). A transfer cut short fails
+// the read rather than ending the archive early.
+func (c *Client) ReadArchive(ctx context.Context, boxID, path string) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, call{
+		method: http.MethodGet, path: boxPath(boxID) + "/archive", query: url.Values{"path": {path}},
+		header: http.Header{"Accept": {"application/x-tar"}}, idempotent: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// WriteArchiveOptions shape an archive upload.
+type WriteArchiveOptions struct {
+	// Mkdir creates the target directory and its missing parents.
+	Mkdir bool
+}
+
+// WriteArchive extracts the tar stream r into the directory dir
+// (absolute) in the box. Entries must stay inside dir (IsInvalid
+// otherwise); existing files are replaced. Extraction stops at the first
+// bad entry, and what came before stays. The upload is retried after a
+// lost connection only when r is an io.Seeker.
+func (c *Client) WriteArchive(ctx context.Context, boxID, dir string, r io.Reader, o WriteArchiveOptions) (api.ArchiveInfo, error) {
+	q := url.Values{"path": {dir}}
+	if o.Mkdir {
+		q.Set("mkdir", "true")
+	}
+	var info api.ArchiveInfo
+	err := c.do(ctx, call{
+		method: http.MethodPut, path: boxPath(boxID) + "/archive", query: q,
+		body: r, size: bodySize(r), contentType: "application/x-tar",
+		idempotent: true,
+	}, &info)
+	return info, err
+}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -81,6 +83,142 @@ var operations = map[string]struct {
 		_, err := c.ReadFile(ctx, testBox, "/f")
 		return err
 	}},
+	"readArchiveHogbox": {"ReadArchive", func(ctx context.Context, c *Client) error {
+		_, err := c.ReadArchive(ctx, testBox, "/d")
+		return err
+	}},
+	"writeArchiveHogbox": {"WriteArchive", func(ctx context.Context, c *Client) error {
+		_, err := c.WriteArchive(ctx, testBox, "/d", strings.NewReader(""), WriteArchiveOptions{})
+		return err
+	}},
+	"ptyHogbox": {"Terminal", func(ctx context.Context, c *Client) error {
+		_, err := c.Terminal(ctx, testBox, TerminalOptions{})
+		return err
+	}},
+	"tunnelHogbox": {"Tunnel", func(ctx context.Context, c *Client) error {
+		_, err := c.Tunnel(ctx, testBox, 8080)
+		return err
+	}},
+	"proxyGet":     {"Proxy", proxy(http.MethodGet)},
+	"proxyHead":    {"Proxy", proxy(http.MethodHead)},
+	"proxyPost":    {"Proxy", proxy(http.MethodPost)},
+	"proxyPut":     {"Proxy", proxy(http.MethodPut)},
+	"proxyPatch":   {"Proxy", proxy(http.MethodPatch)},
+	"proxyDelete":  {"Proxy", proxy(http.MethodDelete)},
+	"proxyOptions": {"Proxy", proxy(http.MethodOptions)},
+	"createPreviewToken": {"CreatePreviewToken", func(ctx context.Context, c *Client) error {
+		_, err := c.CreatePreviewToken(ctx, testBox, api.CreatePreviewTokenRequest{Port: 8080})
+		return err
+	}},
+	"listPreviewTokens": {"ListPreviewTokens", func(ctx context.Context, c *Client) error {
+		_, err := c.ListPreviewTokens(ctx, testBox)
+		return err
+	}},
+	"revokePreviewToken": {"RevokePreviewToken", func(ctx context.Context, c *Client) error {
+		return c.RevokePreviewToken(ctx, testBox, "ptk-1")
+	}},
+	"listPrincipals": {"ListPrincipals", func(ctx context.Context, c *Client) error {
+		_, err := c.ListPrincipals(ctx)
+		return err
+	}},
+	"getPrincipal": {"GetPrincipal", func(ctx context.Context, c *Client) error {
+		_, err := c.GetPrincipal(ctx, "prn-1")
+		return err
+	}},
+	"updatePrincipal": {"UpdatePrincipal", func(ctx context.Context, c *Client) error {
+		_, err := c.UpdatePrincipal(ctx, "prn-1", api.UpdatePrincipalRequest{})
+		return err
+	}},
+	"listTokens": {"ListTokens", func(ctx context.Context, c *Client) error {
+		_, err := c.ListTokens(ctx, "prn-1")
+		return err
+	}},
+	"revokeToken": {"RevokeToken", func(ctx context.Context, c *Client) error {
+		return c.RevokeToken(ctx, "prn-1", "tid-1")
+	}},
+	"createTrustMapping": {"CreateTrustMapping", func(ctx context.Context, c *Client) error {
+		_, err := c.CreateTrustMapping(ctx, api.CreateTrustMappingRequest{Kind: api.TrustGitHub})
+		return err
+	}},
+	"listTrustMappings": {"ListTrustMappings", func(ctx context.Context, c *Client) error {
+		_, err := c.ListTrustMappings(ctx)
+		return err
+	}},
+	"getTrustMapping": {"GetTrustMapping", func(ctx context.Context, c *Client) error {
+		_, err := c.GetTrustMapping(ctx, "tm-1")
+		return err
+	}},
+	"deleteTrustMapping": {"DeleteTrustMapping", func(ctx context.Context, c *Client) error {
+		return c.DeleteTrustMapping(ctx, "tm-1")
+	}},
+	"listAudit": {"ListAudit", func(ctx context.Context, c *Client) error {
+		_, err := c.ListAudit(ctx, AuditOptions{Box: testBox, Since: time.Now()})
+		return err
+	}},
+	"snapshotHogbox": {"SnapshotBox", func(ctx context.Context, c *Client) error {
+		_, err := c.SnapshotBox(ctx, testBox)
+		return err
+	}},
+	"listSnapshots": {"ListSnapshots", func(ctx context.Context, c *Client) error {
+		_, err := c.ListSnapshots(ctx, ListSnapshotsOptions{Alias: "base"})
+		return err
+	}},
+	"getSnapshot": {"GetSnapshot", func(ctx context.Context, c *Client) error {
+		_, err := c.GetSnapshot(ctx, testSnap)
+		return err
+	}},
+	"deleteSnapshot": {"DeleteSnapshot", func(ctx context.Context, c *Client) error { return c.DeleteSnapshot(ctx, testSnap) }},
+	"setSnapshotAlias": {"SetSnapshotAlias", func(ctx context.Context, c *Client) error {
+		_, err := c.SetSnapshotAlias(ctx, testSnap, "base")
+		return err
+	}},
+	"deleteSnapshotAlias": {"DeleteSnapshotAlias", func(ctx context.Context, c *Client) error {
+		return c.DeleteSnapshotAlias(ctx, testSnap, "base")
+	}},
+	"listSnapshotAliases": {"ListSnapshotAliases", func(ctx context.Context, c *Client) error {
+		_, err := c.ListSnapshotAliases(ctx)
+		return err
+	}},
+	"createDevbox": {"CreateDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.CreateDevbox(ctx, api.CreateDevboxRequest{Name: "dev"})
+		return err
+	}},
+	"listDevboxes": {"ListDevboxes", func(ctx context.Context, c *Client) error {
+		_, err := c.ListDevboxes(ctx, 0, "")
+		return err
+	}},
+	"getDevbox": {"GetDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.GetDevbox(ctx, "dev")
+		return err
+	}},
+	"updateDevbox": {"UpdateDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.UpdateDevbox(ctx, "dev", api.UpdateDevboxRequest{})
+		return err
+	}},
+	"deleteDevbox": {"DeleteDevbox", func(ctx context.Context, c *Client) error { return c.DeleteDevbox(ctx, "dev") }},
+	"startDevbox": {"StartDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.StartDevbox(ctx, "dev")
+		return err
+	}},
+	"stopDevbox": {"StopDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.StopDevbox(ctx, "dev")
+		return err
+	}},
+	"listDevboxEvents": {"DevboxEvents", func(ctx context.Context, c *Client) error {
+		_, err := c.DevboxEvents(ctx, "dev", 0)
+		return err
+	}},
+	"execDevbox": {"ExecDevbox", func(ctx context.Context, c *Client) error {
+		_, err := c.ExecDevbox(ctx, "dev", api.ExecRequest{Argv: []string{"true"}})
+		return err
+	}},
+	"proxyDevboxGet":     {"DevboxProxy", devboxProxy(http.MethodGet)},
+	"proxyDevboxHead":    {"DevboxProxy", devboxProxy(http.MethodHead)},
+	"proxyDevboxPost":    {"DevboxProxy", devboxProxy(http.MethodPost)},
+	"proxyDevboxPut":     {"DevboxProxy", devboxProxy(http.MethodPut)},
+	"proxyDevboxPatch":   {"DevboxProxy", devboxProxy(http.MethodPatch)},
+	"proxyDevboxDelete":  {"DevboxProxy", devboxProxy(http.MethodDelete)},
+	"proxyDevboxOptions": {"DevboxProxy", devboxProxy(http.MethodOptions)},
 	"createPrincipal": {"CreatePrincipal", func(ctx context.Context, c *Client) error {
 		_, err := c.CreatePrincipal(ctx, api.CreatePrincipalRequest{Name: "n"})
 		return err
@@ -93,23 +231,81 @@ var operations = map[string]struct {
 
 const testBox = "box-0123456789ab"
 
+const testSnap = "snap-0123456789ab"
+
+// proxy calls Proxy with method; an answer other than a success is an
+// error, as for the other methods.
+func proxy(method string) func(ctx context.Context, c *Client) error {
+	return proxyCall(method, func(ctx context.Context, c *Client, req *http.Request) (*http.Response, error) {
+		return c.Proxy(ctx, testBox, 8080, req)
+	})
+}
+
+// devboxProxy calls DevboxProxy with method.
+func devboxProxy(method string) func(ctx context.Context, c *Client) error {
+	return proxyCall(method, func(ctx context.Context, c *Client, req *http.Request) (*http.Response, error) {
+		return c.DevboxProxy(ctx, "dev", 8080, req)
+	})
+}
+
+func proxyCall(method string, send func(context.Context, *Client, *http.Request) (*http.Response, error)) func(ctx context.Context, c *Client) error {
+	return func(ctx context.Context, c *Client) error {
+		req, err := http.NewRequest(method, "/index.html?a=1", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := send(ctx, c, req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return errors.New(resp.Status)
+		}
+		return nil
+	}
+}
+
 // schemaTypes maps the document's schemas to the Go types of package api
 // (or of this package) that the client sends and decodes.
 var schemaTypes = map[string]reflect.Type{
-	"Me":                     reflect.TypeFor[api.Me](),
-	"Limits":                 reflect.TypeFor[api.Limits](),
-	"Hogbox":                 reflect.TypeFor[api.Box](),
-	"HogboxList":             reflect.TypeFor[api.BoxList](),
-	"CreateHogboxRequest":    reflect.TypeFor[api.CreateBoxRequest](),
-	"UpdateHogboxRequest":    reflect.TypeFor[api.UpdateBoxRequest](),
-	"BoxEventList":           reflect.TypeFor[api.BoxEventList](),
-	"ExecRequest":            reflect.TypeFor[api.ExecRequest](),
-	"ExecResult":             reflect.TypeFor[api.ExecResult](),
-	"FileInfo":               reflect.TypeFor[api.FileInfo](),
-	"CreatePrincipalRequest": reflect.TypeFor[api.CreatePrincipalRequest](),
-	"Principal":              reflect.TypeFor[api.Principal](),
-	"CreateTokenRequest":     reflect.TypeFor[api.CreateTokenRequest](),
-	"Token":                  reflect.TypeFor[api.Token](),
+	"Me":                        reflect.TypeFor[api.Me](),
+	"Limits":                    reflect.TypeFor[api.Limits](),
+	"Hogbox":                    reflect.TypeFor[api.Box](),
+	"HogboxList":                reflect.TypeFor[api.BoxList](),
+	"CreateHogboxRequest":       reflect.TypeFor[api.CreateBoxRequest](),
+	"UpdateHogboxRequest":       reflect.TypeFor[api.UpdateBoxRequest](),
+	"BoxEventList":              reflect.TypeFor[api.BoxEventList](),
+	"ExecRequest":               reflect.TypeFor[api.ExecRequest](),
+	"ExecResult":                reflect.TypeFor[api.ExecResult](),
+	"FileInfo":                  reflect.TypeFor[api.FileInfo](),
+	"CreatePrincipalRequest":    reflect.TypeFor[api.CreatePrincipalRequest](),
+	"Principal":                 reflect.TypeFor[api.Principal](),
+	"CreateTokenRequest":        reflect.TypeFor[api.CreateTokenRequest](),
+	"Token":                     reflect.TypeFor[api.Token](),
+	"ArchiveInfo":               reflect.TypeFor[api.ArchiveInfo](),
+	"PTYMessage":                reflect.TypeFor[*Terminal](),
+	"TunnelMessage":             reflect.TypeFor[*TunnelConn](),
+	"CreatePreviewTokenRequest": reflect.TypeFor[api.CreatePreviewTokenRequest](),
+	"PreviewToken":              reflect.TypeFor[api.PreviewToken](),
+	"PreviewTokenList":          reflect.TypeFor[api.PreviewTokenList](),
+	"PrincipalList":             reflect.TypeFor[api.PrincipalList](),
+	"PrincipalDetail":           reflect.TypeFor[api.PrincipalDetail](),
+	"UpdatePrincipalRequest":    reflect.TypeFor[api.UpdatePrincipalRequest](),
+	"TokenList":                 reflect.TypeFor[api.TokenList](),
+	"CreateTrustMappingRequest": reflect.TypeFor[api.CreateTrustMappingRequest](),
+	"TrustMapping":              reflect.TypeFor[api.TrustMapping](),
+	"TrustMappingList":          reflect.TypeFor[api.TrustMappingList](),
+	"AuditList":                 reflect.TypeFor[api.AuditList](),
+	"Snapshot":                  reflect.TypeFor[api.Snapshot](),
+	"SnapshotList":              reflect.TypeFor[api.SnapshotList](),
+	"SnapshotAlias":             reflect.TypeFor[api.SnapshotAlias](),
+	"SnapshotAliasList":         reflect.TypeFor[api.SnapshotAliasList](),
+	"CreateDevboxRequest":       reflect.TypeFor[api.CreateDevboxRequest](),
+	"UpdateDevboxRequest":       reflect.TypeFor[api.UpdateDevboxRequest](),
+	"Devbox":                    reflect.TypeFor[api.Devbox](),
+	"DevboxList":                reflect.TypeFor[api.DevboxList](),
+	"DevboxEventList":           reflect.TypeFor[api.DevboxEventList](),
 }
 
 type mediaSchema struct {
@@ -125,9 +321,12 @@ type operation struct {
 	RequestBody struct {
 		Content map[string]mediaSchema `yaml:"content"`
 	} `yaml:"requestBody"`
-	Responses map[string]struct {
-		Content map[string]mediaSchema `yaml:"content"`
-	} `yaml:"responses"`
+	Responses map[string]response `yaml:"responses"`
+}
+
+type response struct {
+	Ref     string                 `yaml:"$ref"`
+	Content map[string]mediaSchema `yaml:"content"`
 }
 
 type docOp struct {
@@ -139,7 +338,10 @@ type docOp struct {
 func documentOps(t testing.TB) map[string]docOp {
 	t.Helper()
 	var d struct {
-		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+		Paths      map[string]map[string]yaml.Node `yaml:"paths"`
+		Components struct {
+			Responses map[string]response `yaml:"responses"`
+		} `yaml:"components"`
 	}
 	if err := yaml.Unmarshal(api.OpenAPI, &d); err != nil {
 		t.Fatalf("parse openapi.yaml: %v", err)
@@ -148,7 +350,7 @@ func documentOps(t testing.TB) map[string]docOp {
 	for path, methods := range d.Paths {
 		for method, node := range methods {
 			switch method {
-			case "get", "put", "post", "patch", "delete", "head":
+			case "get", "put", "post", "patch", "delete", "head", "options":
 			default:
 				continue // parameters, summary, ...
 			}
@@ -158,6 +360,11 @@ func documentOps(t testing.TB) map[string]docOp {
 			}
 			if op.OperationID == "" {
 				t.Fatalf("%s %s has no operationId", method, path)
+			}
+			for code, r := range op.Responses {
+				if name, ok := strings.CutPrefix(r.Ref, "#/components/responses/"); ok {
+					op.Responses[code] = d.Components.Responses[name]
+				}
 			}
 			ops[op.OperationID] = docOp{method: strings.ToUpper(method), path: path, op: op}
 		}
@@ -249,7 +456,7 @@ func requestType(t *testing.T, op operation) reflect.Type {
 		switch mt {
 		case "application/json":
 			return schemaType(t, c)
-		case "application/octet-stream":
+		case "application/octet-stream", "application/x-tar":
 			return reflect.TypeFor[io.Reader]()
 		default:
 			t.Fatalf("request media type %s has no Go type in this test", mt)
@@ -259,9 +466,19 @@ func requestType(t *testing.T, op operation) reflect.Type {
 }
 
 // responseType is the Go type a method returns for the success answer:
-// the JSON body when there is one, else the stream or bytes.
+// the JSON body when there is one, else the stream or bytes; for a
+// WebSocket (101) the type its messages map to; for a proxied answer the
+// response itself.
 func responseType(t *testing.T, op operation) reflect.Type {
 	media := map[string]mediaSchema{}
+	if _, ok := op.Responses["101"]; ok {
+		return schemaType(t, op.Responses["101"].Content["application/json"])
+	}
+	if d, ok := op.Responses["default"]; ok && len(op.Responses) == 1 {
+		if _, ok := d.Content["*/*"]; ok {
+			return reflect.TypeFor[*http.Response]()
+		}
+	}
 	for code, r := range op.Responses {
 		if strings.HasPrefix(code, "2") {
 			for mt, c := range r.Content {
@@ -276,7 +493,7 @@ func responseType(t *testing.T, op operation) reflect.Type {
 		switch mt {
 		case "text/event-stream":
 			return reflect.TypeFor[*ExecStream]()
-		case "application/octet-stream":
+		case "application/octet-stream", "application/x-tar":
 			return reflect.TypeFor[io.ReadCloser]()
 		case "text/plain":
 			return reflect.TypeFor[string]()

@@ -8,5 +8,5 @@ mkdir -p bin
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/hogpanion ./cmd/hogpanion
 CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/PostHog/hogland/internal/plane.Version=$version" -o bin/hogplane ./cmd/hogplane
 if [ -d cmd/hog ] && ls cmd/hog/*.go >/dev/null 2>&1; then
-  CGO_ENABLED=0 go build -trimpath -o bin/hog ./cmd/hog
+  CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/PostHog/hogland/internal/cli.Version=$version" -o bin/hog ./cmd/hog
 fi

@@ -1,5 +1,8 @@
-// Package auth turns a request's credential into a principal. API tokens
-// (tok_…) are random secrets stored only as their SHA-256.
+// Package auth turns a request's credential into a principal, by one of
+// four paths: API tokens (tok_…, random secrets stored only as their
+// SHA-256), Kubernetes service-account JWTs and GitHub Actions OIDC JWTs
+// (verified against their issuer's keys and resolved by trust mappings),
+// and Tailscale identity headers set by a trusted ingress proxy.
 package auth
 
 import (
@@ -18,14 +21,27 @@ import (
 // TokenPrefix starts every API token.
 const TokenPrefix = "tok_"
 
-// Path names how a call was authenticated.
-const PathAPIToken = "api_token"
+// Paths name how a call was authenticated.
+const (
+	PathAPIToken   = "api_token"
+	PathK8sSA      = "k8s_sa"
+	PathGitHubOIDC = "github_oidc"
+	PathTailscale  = "tailscale"
+)
 
 // Identity is the authenticated caller of one request.
 type Identity struct {
 	Principal store.Principal
 	Path      string
-	TokenID   string
+	// TokenID is the API token used (api_token path).
+	TokenID string
+	// MappingID is the trust mapping that admitted the caller, and Subject
+	// the external identity it matched (the JWT's sub, or the tailnet
+	// login), on the other paths.
+	MappingID string
+	Subject   string
+	// DisplayName is the tailnet user's name, when the ingress sent one.
+	DisplayName string
 }
 
 // NewToken returns a fresh API token secret and its hash.
@@ -57,6 +73,11 @@ func RandomID(prefix string, n int) string {
 type Authenticator struct {
 	Store *store.Store
 	Now   func() time.Time
+	// OIDC verifies Kubernetes and GitHub JWTs; nil refuses every JWT.
+	OIDC *OIDC
+	// Tailscale says which peers may vouch for a tailnet user; nil trusts
+	// none.
+	Tailscale *Tailscale
 }
 
 // Credential extracts the bearer credential of r: the Authorization header,
@@ -75,14 +96,21 @@ func Credential(r *http.Request, allowQuery bool) string {
 	return ""
 }
 
-// Authenticate resolves a credential to an identity. A missing, unknown,
-// revoked or expired credential is an errs.Unauthenticated.
+// Authenticate resolves a bearer credential to an identity: an API token,
+// or a Kubernetes or GitHub OIDC token (a JWT). A missing, unknown,
+// revoked, expired, badly signed or wrong-audience credential, or a JWT
+// from an issuer no trust mapping names, is an errs.Unauthenticated; a
+// valid JWT no mapping admits is an errs.PermissionDenied; an issuer that
+// cannot be reached is an errs.Unavailable with RetryAfter.
 func (a *Authenticator) Authenticate(ctx context.Context, cred string) (Identity, error) {
 	if cred == "" {
 		return Identity{}, errs.New(errs.Unauthenticated, "no credential: send Authorization: Bearer <token> (set HOG_TOKEN for the CLI and SDK)")
 	}
+	if looksLikeJWT(cred) {
+		return a.authenticateJWT(ctx, cred)
+	}
 	if !strings.HasPrefix(cred, TokenPrefix) {
-		return Identity{}, errs.New(errs.Unauthenticated, "credential is not a hogland API token (tok_...)")
+		return Identity{}, errs.New(errs.Unauthenticated, "credential is neither a hogland API token (tok_...) nor a Kubernetes or GitHub OIDC token (JWT)")
 	}
 	tok, p, err := a.Store.TokenByHash(ctx, HashToken(cred))
 	if errs.Is(err, errs.NotFound) {
@@ -103,6 +131,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, cred string) (Identity
 		_ = a.Store.TouchToken(ctx, tok.ID, now)
 	}
 	return Identity{Principal: p, Path: PathAPIToken, TokenID: tok.ID}, nil
+}
+
+// AuthenticateRequest resolves the caller of r: its bearer credential (or,
+// when allowQuery is set, its token query parameter), or else the
+// Tailscale identity headers when r comes from a trusted proxy.
+func (a *Authenticator) AuthenticateRequest(r *http.Request, allowQuery bool) (Identity, error) {
+	cred := Credential(r, allowQuery)
+	if cred == "" && a.Tailscale.Trusted(r) {
+		if login := r.Header.Get(HeaderTailscaleLogin); login != "" {
+			return a.authenticateTailscale(r.Context(), login, r.Header.Get(HeaderTailscaleName))
+		}
+	}
+	return a.Authenticate(r.Context(), cred)
 }
 
 func (a *Authenticator) now() time.Time {

@@ -33,6 +33,10 @@ func NewBoxID() string { return auth.RandomID("box-", 12) }
 // The box outlives ctx: a caller that goes away does not abort a create
 // half-way; the work either completes or is cleaned up.
 func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxRequest, idemKey string) (res CreateResult, err error) {
+	return m.create(ctx, owner, req, idemKey, createOptions{})
+}
+
+func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxRequest, idemKey string, o createOptions) (res CreateResult, err error) {
 	start := time.Now()
 	defer func() {
 		result := "ok"
@@ -41,11 +45,11 @@ func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxReq
 		}
 		m.observe(createSeconds, result, start)
 	}()
-	rec, err := m.prepare(req)
-	if err != nil {
+	// Validate (and resolve a snapshot) before the idempotency check, as
+	// before: a bad request is a 400 whatever its key.
+	if _, _, err := m.prepareFrom(ctx, owner, req, o); err != nil {
 		return CreateResult{}, err
 	}
-	rec.OwnerID = owner
 	var idem *store.Idempotency
 	if idemKey != "" {
 		if len(idemKey) > 255 {
@@ -63,11 +67,7 @@ func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxReq
 		}
 		idem = &store.Idempotency{PrincipalID: owner, Key: idemKey, RequestHash: hash}
 	}
-	layers, err := m.layers(ctx, rec.Image)
-	if err != nil {
-		return CreateResult{}, err
-	}
-	h, err := m.insert(ctx, rec, idem)
+	rec, layers, h, err := m.stage(ctx, owner, req, idem, o) // snapshot.go: resolves, fetches layers, inserts
 	if err != nil {
 		return CreateResult{}, err
 	}
@@ -87,9 +87,6 @@ func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxReq
 // prepare validates a request and fills in defaults.
 func (m *Manager) prepare(req api.CreateBoxRequest) (store.Box, error) {
 	l := m.cfg.Limits
-	if req.SnapshotID != "" {
-		return store.Box{}, errs.New(errs.Invalid, "snapshot_id: snapshots are not supported by this server yet")
-	}
 	kindName := req.Kind
 	if kindName == "" {
 		kindName = "default"
@@ -166,7 +163,7 @@ func (m *Manager) layers(ctx context.Context, img string) ([]string, error) {
 		}
 		return []string{b.rootfs}, nil
 	case <-time.After(m.cfg.ImageWait):
-		return nil, errs.BusyFor(30*time.Second, "image %s is being built (first use only); retry shortly", img).As(errs.Unavailable)
+		return nil, errs.BusyFor(30*time.Second, "image %s is being built (first use only); retry shortly", img).WithKind(errs.Unavailable)
 	case <-ctx.Done():
 		return nil, errs.Wrap(errs.Unavailable, ctx.Err(), "request cancelled")
 	}
@@ -185,7 +182,7 @@ func (m *Manager) insert(ctx context.Context, b store.Box, idem *store.Idempoten
 	if idem != nil {
 		idem.BoxID = b.ID
 	}
-	h := &handle{id: b.ID, owner: b.OwnerID, op: "creating", status: api.StatusCreating, ttl: time.Duration(b.TTLSeconds) * time.Second}
+	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, op: "creating", status: api.StatusCreating, ttl: time.Duration(b.TTLSeconds) * time.Second}
 	m.mu.Lock()
 	m.live[b.ID] = h
 	m.mu.Unlock()
@@ -197,7 +194,10 @@ func (m *Manager) insert(ctx context.Context, b store.Box, idem *store.Idempoten
 }
 
 func (m *Manager) checkQuota(ctx context.Context, b store.Box) error {
-	q := m.cfg.Limits.Quota
+	q, err := m.Quota(ctx, b.OwnerID) // the default with the owner's overrides (quota.go)
+	if err != nil {
+		return err
+	}
 	boxes, cpus, mem, err := m.store.OwnerUsage(ctx, b.OwnerID)
 	if err != nil {
 		return err
@@ -252,7 +252,7 @@ func (m *Manager) boot(ctx context.Context, h *handle, b store.Box, layers []str
 func (m *Manager) waitAgent(ctx context.Context, h *handle) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.AgentTimeout)
 	defer cancel()
-	delay := time.Millisecond
+	start, delay := time.Now(), time.Millisecond
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := h.agent.Health(hctx)
@@ -265,7 +265,9 @@ func (m *Manager) waitAgent(ctx context.Context, h *handle) error {
 			return errs.Wrap(errs.Unavailable, err, "box %s: agent did not answer within %s", h.id, m.cfg.AgentTimeout)
 		case <-time.After(delay):
 		}
-		if delay < 20*time.Millisecond {
+		// A failed dial costs microseconds: poll every millisecond while
+		// an agent normally starts, then back off.
+		if time.Since(start) > 200*time.Millisecond && delay < 20*time.Millisecond {
 			delay *= 2
 		}
 	}

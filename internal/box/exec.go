@@ -13,6 +13,7 @@ import (
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/metrics"
+	"github.com/PostHog/hogland/internal/panion/client"
 )
 
 // Exec runs a command in a running box and returns once it exits.
@@ -77,10 +78,17 @@ func (m *Manager) WriteFile(ctx context.Context, owner, id, path string, mode os
 		return api.FileInfo{}, err
 	}
 	defer m.release(h)
-	fi, err := h.agent.WriteFile(ctx, path, mode, mkdir, body)
+	hr := newHashingReader(body)
+	defer hr.Close()
+	fi, err := h.agent.WriteFileWith(ctx, path, hr, client.WriteOptions{Mode: mode, Mkdir: mkdir, NoHash: true})
 	if err != nil {
 		return api.FileInfo{}, m.agentErr(ctx, h, err)
 	}
+	n, sum := hr.Sum()
+	if n != fi.Size {
+		return api.FileInfo{}, errs.New(errs.Internal, "box %s: %s: sent %d bytes but the agent wrote %d", id, path, n, fi.Size)
+	}
+	fi.SHA256 = sum
 	return fi, nil
 }
 

@@ -32,6 +32,9 @@ type Limits struct {
 	Kinds              []Kind
 	Images             []string
 	DefaultImage       string
+	// AutoStopSeconds is the range of a devbox's idle time before it
+	// stops (0, never, is allowed too).
+	AutoStopSeconds api.Range
 }
 
 // DefaultLimits are the limits of a plane started with no settings.
@@ -45,13 +48,14 @@ func DefaultLimits() Limits {
 		FileSizeBytes:      api.Range{Min: 0, Max: 8 << 30, Default: 0},
 		ExecOutputBytes:    1 << 20,
 		Pids:               2048,
-		Quota:              api.Quota{MaxBoxes: 200, MaxCPUs: 400, MaxMemoryMiB: 1 << 20},
+		Quota:              api.Quota{MaxBoxes: 200, MaxCPUs: 400, MaxMemoryMiB: 1 << 20, MaxSnapshotBytes: 100 << 30},
 		Kinds: []Kind{
 			{Name: "default", DefaultTTLSeconds: 1800, Description: "general purpose; 30 min idle TTL"},
 			{Name: "agent", DefaultTTLSeconds: 3600, Description: "API-driven agent runs; 1 h idle TTL"},
 		},
-		Images:       []string{"debian", "busybox"},
-		DefaultImage: "debian",
+		Images:          []string{"debian", "busybox"},
+		DefaultImage:    "debian",
+		AutoStopSeconds: api.Range{Min: 60, Max: 7 * 24 * 3600, Default: 1800},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/panion/client"
 	"github.com/PostHog/hogland/internal/runtime"
+	"github.com/PostHog/hogland/internal/snapshot"
 	"github.com/PostHog/hogland/internal/store"
 )
 
@@ -40,6 +41,12 @@ type Config struct {
 	// ImageWait is how long a create waits for an image still being
 	// built before answering 503 (default 5 s).
 	ImageWait time.Duration
+	// Layers keeps snapshot layers; nil turns snapshots and devboxes off
+	// (snapshot.go).
+	Layers *snapshot.Layers
+	// SnapshotMaxDepth bounds the snapshot layers a box stacks: a snapshot
+	// that would stack more merges them into one (default 8).
+	SnapshotMaxDepth int
 }
 
 // Manager runs boxes. Its methods are safe for concurrent use.
@@ -54,12 +61,15 @@ type Manager struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	dev devboxState // devbox.go
 }
 
 // handle is the in-memory state of one live box.
 type handle struct {
-	id    string
-	owner string
+	id     string
+	owner  string
+	access string // access_type: who may use the proxy
 
 	mu      sync.Mutex // held across a lifecycle transition
 	op      string     // transition in progress ("creating", "pausing", ...), or ""
@@ -71,6 +81,7 @@ type handle struct {
 	oomBase int64
 	agent   *client.Client
 	proxy   *http.Transport // to the box's ports through the agent's relay
+	devbox  string          // the devbox this box runs for, if any (devbox.go)
 }
 
 // New makes a Manager. Call Start to recover boxes and begin monitoring.
@@ -84,6 +95,9 @@ func New(cfg Config) *Manager {
 	if cfg.ImageWait <= 0 {
 		cfg.ImageWait = 5 * time.Second
 	}
+	if cfg.SnapshotMaxDepth <= 0 {
+		cfg.SnapshotMaxDepth = 8
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -93,6 +107,7 @@ func New(cfg Config) *Manager {
 		log:     cfg.Log,
 		live:    map[string]*handle{},
 		ownerMu: map[string]*sync.Mutex{},
+		dev:     devboxState{locks: map[string]*sync.Mutex{}, ops: map[string]string{}},
 	}
 }
 
@@ -146,7 +161,7 @@ func (m *Manager) ready(ctx context.Context, owner, id string) (*handle, error) 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.op != "" {
+	if h.op != "" && h.op != opSnapshotting { // a snapshot only freezes the box for a moment
 		return nil, errs.BusyFor(time.Second, "box %s is %s; retry shortly", id, h.op)
 	}
 	switch h.status {

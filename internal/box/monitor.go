@@ -18,6 +18,12 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err := m.recover(ctx); err != nil {
 		return err
 	}
+	if err := m.collectLayers(ctx); err != nil { // snapshot.go
+		m.log.Error("free unreferenced snapshot layers", "err", err)
+	}
+	if err := m.recoverDevboxes(ctx); err != nil { // devbox.go
+		return err
+	}
 	m.stop, m.done = make(chan struct{}), make(chan struct{})
 	go m.loop()
 	return nil
@@ -64,7 +70,7 @@ func (m *Manager) recover(ctx context.Context) error {
 }
 
 func (m *Manager) reattach(ctx context.Context, b store.Box) {
-	h := &handle{id: b.ID, owner: b.OwnerID, status: b.Status, ttl: time.Duration(b.TTLSeconds) * time.Second, op: "recovering"}
+	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, status: b.Status, ttl: time.Duration(b.TTLSeconds) * time.Second, op: "recovering"}
 	h.agent = m.newAgent(b.ID)
 	m.mu.Lock()
 	m.live[b.ID] = h
@@ -84,6 +90,16 @@ func (m *Manager) reattach(ctx context.Context, b store.Box) {
 	status := api.StatusRunning
 	if st == runtime.StatePaused {
 		status = api.StatusPaused
+	}
+	if status == api.StatusPaused && b.Status == api.StatusRunning {
+		// Frozen while recorded running: hogplane stopped in the middle of
+		// a snapshot's freeze (or of a pause it never recorded). Thaw it.
+		if err := m.cfg.Driver.Resume(ctx, b.ID); err != nil {
+			m.log.Error("thaw box left frozen", "box", b.ID, "err", err)
+		} else {
+			m.log.Warn("thawed box left frozen by an interrupted snapshot or pause", "box", b.ID)
+			status = api.StatusRunning
+		}
 	}
 	if status != b.Status {
 		if err := m.store.SetStatus(ctx, b.ID, status, "", status, "state found at recovery", time.Now().UTC()); err != nil {
@@ -137,11 +153,16 @@ func (m *Manager) checkOne(ctx context.Context, h *handle, now time.Time) {
 	busy := h.op != ""
 	expired := !h.expires.IsZero() && now.After(h.expires) && h.calls == 0
 	exp, save := h.expires, !h.expires.Equal(h.saved)
+	devbox := h.devbox
 	h.mu.Unlock()
 	if busy {
 		return
 	}
 	reason, detail := m.diagnose(ctx, h)
+	if reason == "" && expired && devbox != "" {
+		m.devboxIdle(h, devbox) // an idle devbox stops (devbox.go)
+		return
+	}
 	if reason == "" && expired {
 		reason, detail = api.ReasonTTLExpired, "idle for longer than ttl_seconds"
 	}

@@ -25,6 +25,12 @@ type Access struct {
 // ProxyAccess returns a box's owner and access type, for the proxy to
 // decide whether a caller may pass. An unknown box is errs.NotFound.
 func (m *Manager) ProxyAccess(ctx context.Context, id string) (Access, error) {
+	m.mu.Lock()
+	h := m.live[id]
+	m.mu.Unlock()
+	if h != nil { // the hot path: no database read per proxied request
+		return Access{Owner: h.owner, AccessType: h.access}, nil
+	}
 	b, err := m.store.Box(ctx, id)
 	if err != nil {
 		return Access{}, err
@@ -46,7 +52,7 @@ func (m *Manager) Proxy(ctx context.Context, owner, id string) (http.RoundTrippe
 	paused := h.status == api.StatusPaused && h.op == ""
 	h.mu.Unlock()
 	if paused {
-		return nil, nil, errs.BusyFor(5*time.Second, "box %s is paused; resume it to reach its ports", id).As(errs.Conflict)
+		return nil, nil, errs.BusyFor(5*time.Second, "box %s is paused; resume it to reach its ports", id).WithKind(errs.Conflict)
 	}
 	h, err = m.ready(ctx, owner, id)
 	if err != nil {

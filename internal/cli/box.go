@@ -27,6 +27,7 @@ func (a *app) boxCommand() *cobra.Command {
 		a.boxRmCommand(),
 		a.boxPauseCommand(),
 		a.boxResumeCommand(),
+		a.boxEventsCommand(),
 	)
 	return cmd
 }

@@ -111,7 +111,7 @@ Start with: hog login --host http://127.0.0.1:8470 --token tok_...`,
 	pf.StringVar(&a.token, "token", "", "API token (default: $HOG_TOKEN, then the profile's)")
 	pf.StringVar(&a.profile, "profile", "", "profile of the config file to use (default: its current_profile)")
 	root.AddGroup(&cobra.Group{ID: "boxes", Title: "Boxes:"}, &cobra.Group{ID: "account", Title: "Account and admin:"})
-	for _, c := range []*cobra.Command{a.boxCommand(), a.execCommand(), a.cpCommand()} {
+	for _, c := range []*cobra.Command{a.boxCommand(), a.execCommand(), a.shellCommand(), a.cpCommand(), a.portForwardCommand(), a.urlCommand(), a.previewCommand(), a.snapshotCommand(), a.devboxCommand()} {
 		c.GroupID = "boxes"
 		root.AddCommand(c)
 	}

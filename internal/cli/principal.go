@@ -8,6 +8,6 @@ func (a *app) principalCommand() *cobra.Command {
 		Short: "Make principals, the users and services tokens belong to (admins only)",
 		Args:  exactArgs(),
 	}
-	cmd.AddCommand(a.principalCreateCommand())
+	cmd.AddCommand(a.principalCreateCommand(), a.principalLsCommand(), a.principalGetCommand())
 	return cmd
 }

@@ -105,13 +105,19 @@ func toYAML(v any) ([]byte, error) {
 }
 
 // blockStyle turns the flow style that JSON parses into into block style,
-// keeping strings quoted only where YAML needs it.
+// keeping strings quoted only where YAML needs it, YAML 1.1 readers
+// included (for whom yes and off are booleans).
 func blockStyle(n *yaml.Node) {
 	n.Style = 0
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && yaml11Bools[strings.ToLower(n.Value)] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
 }
+
+var yaml11Bools = map[string]bool{"y": true, "yes": true, "n": true, "no": true, "on": true, "off": true}
 
 // table writes rows under a header, in columns two spaces apart.
 func table(w io.Writer, header []string, rows [][]string) error {

@@ -5,9 +5,9 @@ import "github.com/spf13/cobra"
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "Mint API tokens (admins only)",
+		Short: "Mint, list and revoke API tokens",
 		Args:  exactArgs(),
 	}
-	cmd.AddCommand(a.tokenCreateCommand())
+	cmd.AddCommand(a.tokenCreateCommand(), a.tokenLsCommand(), a.tokenRmCommand())
 	return cmd
 }

@@ -86,10 +86,29 @@ func startPlane(t testing.TB) *plane {
 
 func startPlaneAt(t testing.TB, dataDir string) *plane {
 	t.Helper()
+	return startPlaneOpts(t, dataDir, planeOptions{})
+}
+
+// planeOptions are extra settings of a test hogplane.
+type planeOptions struct {
+	// Args are extra hogplane serve flags.
+	Args []string
+}
+
+// startPlaneWith is startPlane with extra settings.
+func startPlaneWith(t testing.TB, o planeOptions) *plane {
+	t.Helper()
+	requireRoot(t)
+	return startPlaneOpts(t, t.TempDir(), o)
+}
+
+func startPlaneOpts(t testing.TB, dataDir string, o planeOptions) *plane {
+	t.Helper()
 	dir := bins(t)
 	p := &plane{t: t, DataDir: dataDir, logs: &bytes.Buffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(dir, "hogplane"), "serve", "--data-dir", dataDir,
-		"--listen", "127.0.0.1:0", "--image-dir", imageCache(), "--log-json=false")
+	args := append([]string{"serve", "--data-dir", dataDir,
+		"--listen", "127.0.0.1:0", "--image-dir", imageCache(), "--log-json=false"}, o.Args...)
+	p.cmd = exec.Command(filepath.Join(dir, "hogplane"), args...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

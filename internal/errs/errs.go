@@ -178,8 +178,8 @@ func BusyFor(d time.Duration, format string, args ...any) *Error {
 	return &Error{Kind: Busy, Detail: fmt.Sprintf(format, args...), RetryAfter: d}
 }
 
-// As returns a copy of e with kind k, keeping its detail and Retry-After.
-func (e *Error) As(k Kind) *Error {
+// WithKind returns a copy of e with kind k, keeping its detail and Retry-After.
+func (e *Error) WithKind(k Kind) *Error {
 	c := *e
 	c.Kind = k
 	return &c

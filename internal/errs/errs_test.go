@@ -44,7 +44,7 @@ func TestWrapAndKindOf(t *testing.T) {
 	if b.Kind != Busy || b.RetryAfter != 2*time.Second || b.Kind.Status() != 409 {
 		t.Errorf("busy: %+v", b)
 	}
-	if u := b.As(Unavailable); u.Kind != Unavailable || u.RetryAfter != b.RetryAfter || b.Kind != Busy {
-		t.Errorf("As changed the original or lost Retry-After: %+v %+v", u, b)
+	if u := b.WithKind(Unavailable); u.Kind != Unavailable || u.RetryAfter != b.RetryAfter || b.Kind != Busy {
+		t.Errorf("WithKind changed the original or lost Retry-After: %+v %+v", u, b)
 	}
 }

@@ -21,6 +21,12 @@ type Metrics struct {
 	Requests        *prometheus.CounterVec // route, code
 	Errors          *prometheus.CounterVec // type
 	RuntimeFailures *prometheus.CounterVec // op
+	// SnapshotSeconds is the whole snapshot call (result: ok, error);
+	// SnapshotPauseSeconds how long each froze its box.
+	SnapshotSeconds      *prometheus.HistogramVec
+	SnapshotPauseSeconds prometheus.Histogram
+	// CorruptLayers counts snapshot layers refused for a bad digest.
+	CorruptLayers prometheus.Counter
 }
 
 // StatusCounter counts boxes by status for the boxes gauge.
@@ -52,6 +58,16 @@ func New(count StatusCounter) *Metrics {
 			Name: "hogland_runtime_failures_total", Help: "Runtime driver operations that failed.",
 		}, []string{"op"}),
 	}
+	m.SnapshotSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hogland_snapshot_seconds", Help: "Time to take a snapshot, until its record is durable.", Buckets: latencyBuckets,
+	}, []string{"result"})
+	m.SnapshotPauseSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "hogland_snapshot_pause_seconds", Help: "How long a snapshot froze its box.", Buckets: latencyBuckets,
+	})
+	m.CorruptLayers = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hogland_snapshot_layers_corrupt_total", Help: "Snapshot layers refused because their content did not match their digest.",
+	})
+	m.Registry.MustRegister(m.SnapshotSeconds, m.SnapshotPauseSeconds, m.CorruptLayers)
 	m.Registry.MustRegister(m.CreateSeconds, m.ExecSeconds, m.ProxySeconds, m.Requests, m.Errors, m.RuntimeFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&boxesCollector{count: count, desc: prometheus.NewDesc("hogland_boxes", "Boxes by status.", []string{"status"}, nil)})

@@ -79,7 +79,12 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	info, err := atomicWrite(writeOptions{path: path, mode: mode, mkdir: mkdir}, r.Body)
+	hashed, err := boolParam(r, "hash", true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	info, err := atomicWrite(writeOptions{path: path, mode: mode, mkdir: mkdir, noHash: !hashed}, r.Body)
 	if err != nil {
 		s.fail(w, r, err)
 		return

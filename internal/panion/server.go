@@ -90,6 +90,8 @@ func NewServer(cfg Config) *Server {
 	mux.Handle("/v1/execs/{id}/signal", methods{"POST": s.execSignal})
 	mux.Handle("/v1/files", methods{"GET": s.readFile, "PUT": s.writeFile})
 	mux.Handle("/v1/relay", methods{"GET": s.relay})
+	mux.Handle("/v1/ptys", methods{"POST": s.openPTY})
+	mux.Handle("/v1/archive", methods{"GET": s.readArchive, "PUT": s.writeArchive})
 	mux.HandleFunc("/", notFound)
 	s.mux = mux
 	return s
@@ -154,6 +156,12 @@ func (s *Server) startProc(cfg procConfig) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.track(p)
+	return p, nil
+}
+
+// track keeps p among the running processes (for Close) until it ends.
+func (s *Server) track(p *proc) {
 	s.mu.Lock()
 	s.procs[p] = struct{}{}
 	s.mu.Unlock()
@@ -163,7 +171,6 @@ func (s *Server) startProc(cfg procConfig) (*proc, error) {
 		delete(s.procs, p)
 		s.mu.Unlock()
 	}()
-	return p, nil
 }
 
 // environ is the environment requests' env is laid over.

@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/box"
 	"github.com/PostHog/hogland/internal/image"
 	"github.com/PostHog/hogland/internal/metrics"
@@ -80,6 +79,10 @@ type Options struct {
 	Runtime   string
 	RunDir    string
 	LogJSON   bool
+	// Identity: auth paths, default quotas, rate limits, audit (identity.go).
+	Identity IdentityOptions
+	// Snapshots: blob store, layer cache, chain depth, devboxes (snapshots.go).
+	Snapshots SnapshotOptions
 }
 
 func (o *Options) flags(fs *flag.FlagSet) {
@@ -90,6 +93,8 @@ func (o *Options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Runtime, "runtime", "runc", "OCI runtime: runc, crun or runsc")
 	fs.StringVar(&o.RunDir, "run-dir", "", "short directory for sockets and runtime state (default /run/hogland/<hash>)")
 	fs.BoolVar(&o.LogJSON, "log-json", true, "log as JSON lines")
+	o.Identity.flags(fs)
+	o.Snapshots.flags(fs)
 }
 
 func (o *Options) fill() error {
@@ -211,16 +216,24 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 		return nil, err
 	}
 	met := metrics.New(st.CountByStatus)
-	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: box.DefaultLimits(), Log: log, Metrics: met})
+	layers, err := o.Snapshots.open(ctx, o.DataDir, log, met)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: o.Snapshots.limits(o.Identity.limits(box.DefaultLimits())), Log: log, Metrics: met,
+		Layers: layers, SnapshotMaxDepth: o.Snapshots.MaxDepth})
 	if err := mgr.Start(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
-	srv := server.New(server.Config{Boxes: mgr, Auth: &auth.Authenticator{Store: st}, Store: st, Log: log, Version: Version, Metrics: met})
+	srv := server.New(server.Config{Boxes: mgr, Auth: o.Identity.authenticator(st), Store: st, Log: log, Version: Version, Metrics: met,
+		Limiter: o.Identity.limiter(), AuditRetention: o.Identity.AuditRetention})
 	return &plane{store: st, boxes: mgr, server: srv, adminToken: token}, nil
 }
 
 func (p *plane) close() {
+	p.server.Close() // writes pending audit entries
 	p.boxes.Close()
 	_ = p.store.Close()
 }

@@ -113,3 +113,42 @@ type Driver interface {
 	// ones left over from a previous run of hogplane.
 	List(ctx context.Context) ([]Info, error)
 }
+
+// Snapshot kinds: what a Snapshotter captures.
+const (
+	// SnapshotFilesystem is the box's writable layer; a box made from it
+	// may have any shape.
+	SnapshotFilesystem = "filesystem"
+	// SnapshotMemory is the whole machine (memory, devices, disk); a box
+	// restored from it must have the same shape.
+	SnapshotMemory = "memory"
+)
+
+// Capture describes one CaptureLayer.
+type Capture struct {
+	// Paused is how long the box's processes were frozen for the capture
+	// (zero for a box that was paused already).
+	Paused time.Duration
+	// Entries and Bytes are what the captured layer holds: entries, and
+	// the data bytes copied to make it (in all passes).
+	Entries int
+	Bytes   int64
+	// FrozenBytes is what was copied while the box was frozen.
+	FrozenBytes int64
+}
+
+// Snapshotter is implemented by drivers that can capture a box's state.
+// hogplane calls it only on a running or paused box, never alongside
+// another method on the same box but State, Stats and Dial.
+type Snapshotter interface {
+	// SnapshotKind is what CaptureLayer captures (SnapshotFilesystem).
+	SnapshotKind() string
+	// CaptureLayer copies box id's writable layer, as it is at one
+	// instant, into the new directory dir (in the format of package
+	// layer), freezing the box only as long as it must and never leaving
+	// it frozen: a running box is running again when CaptureLayer
+	// returns, whatever the outcome; a paused box stays paused. A
+	// cancelled ctx abandons the copy. On error, dir may hold part of a
+	// copy for the caller to remove.
+	CaptureLayer(ctx context.Context, id, dir string) (Capture, error)
+}

@@ -48,7 +48,11 @@ func (s *Server) listBoxes(w http.ResponseWriter, r *http.Request) error {
 			o.Status = append(o.Status, st)
 		}
 	}
-	list, err := s.cfg.Boxes.List(r.Context(), identity(r).Principal.ID, o)
+	owner, err := listOwner(r, q.Get("owner")) // admins may list across principals (identity.go)
+	if err != nil {
+		return err
+	}
+	list, err := s.cfg.Boxes.List(r.Context(), owner, o)
 	if err != nil {
 		return err
 	}

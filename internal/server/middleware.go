@@ -80,17 +80,22 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}()
 			if !rt.Public {
 				var ident auth.Identity
-				ident, err = s.cfg.Auth.Authenticate(ctx, auth.Credential(r, false))
+				ident, err = s.cfg.Auth.AuthenticateRequest(r, rt.QueryToken)
 				if err != nil {
 					return
 				}
 				r = r.WithContext(auth.WithIdentity(ctx, ident))
+				// After authentication: limits are per principal.
+				if err = s.cfg.Limiter.Allow(ident.Principal.ID, rt.Create); err != nil {
+					return
+				}
 			}
 			err = rt.handler(w, r)
 		}()
 		if err != nil {
 			s.writeError(w, r, id, err)
 		}
+		s.record(r, rt, w, id) // the audit log (audit.go)
 		if m := s.cfg.Metrics; m != nil {
 			m.Requests.WithLabelValues(rt.Pattern, strconv.Itoa(w.status)).Inc()
 			if err != nil {

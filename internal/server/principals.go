@@ -24,12 +24,20 @@ func principalView(p store.Principal) api.Principal {
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	id := identity(r)
-	return writeJSON(w, http.StatusOK, api.Me{Principal: principalView(id.Principal), AuthPath: id.Path, TokenID: id.TokenID})
+	return writeJSON(w, http.StatusOK, api.Me{
+		Principal: principalView(id.Principal), AuthPath: id.Path, TokenID: id.TokenID,
+		TrustMappingID: id.MappingID, Subject: id.Subject, DisplayName: id.DisplayName,
+	})
 }
 
 func (s *Server) limits(w http.ResponseWriter, r *http.Request) error {
 	l := s.cfg.Boxes.Limits()
-	boxes, cpus, mem, err := s.cfg.Store.OwnerUsage(r.Context(), identity(r).Principal.ID)
+	owner := identity(r).Principal.ID
+	quota, err := s.cfg.Boxes.Quota(r.Context(), owner)
+	if err != nil {
+		return err
+	}
+	usage, err := s.cfg.Boxes.Usage(r.Context(), owner)
 	if err != nil {
 		return err
 	}
@@ -40,8 +48,7 @@ func (s *Server) limits(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, api.Limits{
 		CPUs: l.CPUs, MemoryMiB: l.MemoryMiB, DiskGiB: l.DiskGiB, TTLSeconds: l.TTLSeconds,
 		ExecTimeoutSeconds: l.ExecTimeoutSeconds, FileSizeBytes: l.FileSizeBytes, ExecOutputBytes: l.ExecOutputBytes,
-		Images: l.Images, Kinds: kinds, Quota: l.Quota,
-		Usage: api.Usage{Boxes: boxes, CPUs: cpus, MemoryMiB: mem},
+		Images: l.Images, Kinds: kinds, Quota: quota, Usage: usage, RateLimit: s.rateLimitView(),
 	})
 }
 

@@ -30,16 +30,30 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || port < 1 || port > 65535 {
 		return errs.New(errs.Invalid, "port must be 1-65535, got %q", portStr)
 	}
-	owner, err := s.authorizeProxy(r, id, port)
+	owner, used, err := s.authorizeProxy(r, id, port)
 	if err != nil {
 		return err
 	}
-	rt, release, err := s.cfg.Boxes.Proxy(r.Context(), owner, id)
+	return s.forward(w, r, forwardTo{owner: owner, box: id, port: port, prefix: "/v1/hogboxes/" + id + "/proxy/" + portStr, used: used, start: start})
+}
+
+// forwardTo is where forward sends a request: a port of a box, reached
+// under prefix, for owner, who authenticated with the credential used.
+type forwardTo struct {
+	owner, box   string
+	port         int
+	prefix, used string
+	start        time.Time
+}
+
+// forward proxies r to a port of a box the caller may reach.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, to forwardTo) error {
+	start, id, port, portStr, prefix, used := to.start, to.box, to.port, strconv.Itoa(to.port), to.prefix, to.used
+	rt, release, err := s.cfg.Boxes.Proxy(r.Context(), to.owner, id)
 	if err != nil {
 		return err
 	}
 	defer release()
-	prefix := "/v1/hogboxes/" + id + "/proxy/" + portStr
 	var proxyErr error
 	rp := &httputil.ReverseProxy{
 		Transport:     rt,
@@ -52,10 +66,11 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 			if esc := strings.TrimPrefix(pr.In.URL.EscapedPath(), prefix); strings.HasPrefix(esc, "/") {
 				pr.Out.URL.RawPath = esc
 			}
-			pr.Out.URL.RawQuery = stripCredential(pr.In.URL.RawQuery)
-			if isHoglandCredential(bearer(pr.In)) {
+			pr.Out.URL.RawQuery = stripCredential(pr.In.URL.RawQuery, used)
+			if c := bearer(pr.In); isHoglandCredential(c) || (used != "" && c == used) {
 				pr.Out.Header.Del("Authorization")
 			}
+			auth.StripHeaders(pr.Out.Header) // tailnet identity headers never reach a box
 			pr.SetXForwarded()
 			pr.Out.Header.Set("X-Forwarded-Prefix", prefix)
 			pr.Out.Host = pr.In.Host
@@ -82,29 +97,34 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 }
 
 // authorizeProxy decides whether the caller may reach port of box id and
-// returns the box's owner. Public boxes need no credential; others take
-// the owner's API token or a preview token for this box and port. A box
-// the caller may not see is a 404, as everywhere.
-func (s *Server) authorizeProxy(r *http.Request, id string, port int) (string, error) {
+// returns the box's owner and the credential it consumed (which is then
+// kept from the box). Public boxes need no credential; others take the
+// owner's credential on any auth path (API token, OIDC token, tailnet
+// identity) or a preview token for this box and port. A box the caller
+// may not see is a 404, as everywhere.
+func (s *Server) authorizeProxy(r *http.Request, id string, port int) (owner, used string, err error) {
 	acc, err := s.cfg.Boxes.ProxyAccess(r.Context(), id)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if acc.AccessType == api.AccessPublic {
-		return acc.Owner, nil
+		return acc.Owner, "", nil
 	}
 	cred := auth.Credential(r, true)
 	if strings.HasPrefix(cred, box.PreviewTokenPrefix) {
-		return acc.Owner, s.cfg.Boxes.CheckPreviewToken(r.Context(), cred, id, port)
+		return acc.Owner, cred, s.cfg.Boxes.CheckPreviewToken(r.Context(), cred, id, port)
 	}
-	ident, err := s.cfg.Auth.Authenticate(r.Context(), cred)
+	ident, err := s.cfg.Auth.AuthenticateRequest(r, true)
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	if err := s.cfg.Limiter.Allow(ident.Principal.ID, false); err != nil {
+		return "", "", err
 	}
 	if ident.Principal.ID != acc.Owner {
-		return "", errs.New(errs.NotFound, "box %s not found", id)
+		return "", "", errs.New(errs.NotFound, "box %s not found", id)
 	}
-	return acc.Owner, nil
+	return acc.Owner, cred, nil
 }
 
 func bearer(r *http.Request) string {
@@ -119,9 +139,10 @@ func isHoglandCredential(c string) bool {
 	return strings.HasPrefix(c, auth.TokenPrefix) || strings.HasPrefix(c, box.PreviewTokenPrefix)
 }
 
-// stripCredential removes hogland credentials passed as ?token= from a
-// raw query, leaving every other parameter exactly as the client sent it.
-func stripCredential(raw string) string {
+// stripCredential removes hogland credentials passed as ?token= (and the
+// credential used, such as an OIDC token) from a raw query, leaving every
+// other parameter exactly as the client sent it.
+func stripCredential(raw, used string) string {
 	if !strings.Contains(raw, "token=") {
 		return raw
 	}
@@ -129,7 +150,7 @@ func stripCredential(raw string) string {
 	kept := parts[:0]
 	for _, p := range parts {
 		k, v, _ := strings.Cut(p, "=")
-		if k == "token" && isHoglandCredential(v) {
+		if k == "token" && (isHoglandCredential(v) || (used != "" && v == used)) {
 			continue
 		}
 		kept = append(kept, p)

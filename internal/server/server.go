@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/box"
@@ -25,6 +26,10 @@ type Config struct {
 	Version string
 	// Metrics, when set, are served on /metrics and fed by every request.
 	Metrics *metrics.Metrics
+	// Limiter, when set, rate-limits each principal's calls (429).
+	Limiter *auth.RateLimiter
+	// AuditRetention is how long audit entries are kept (default 90 days).
+	AuditRetention time.Duration
 }
 
 // Server serves the /v1 API.
@@ -33,6 +38,7 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
+	audit  *auditor // nil without a store (audit.go)
 }
 
 // Route is one method on one path pattern (net/http ServeMux syntax).
@@ -40,8 +46,13 @@ type Route struct {
 	Method  string
 	Pattern string
 	// Public routes need no credential.
-	Public  bool
-	handler func(w http.ResponseWriter, r *http.Request) error
+	Public bool
+	// Create routes also count against the principal's create rate limit.
+	Create bool
+	// QueryToken routes also take the credential as ?token=: browsers
+	// cannot set headers on a WebSocket.
+	QueryToken bool
+	handler    func(w http.ResponseWriter, r *http.Request) error
 }
 
 // New makes a Server.
@@ -52,6 +63,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Log, mux: http.NewServeMux()}
 	s.routes = s.table()
 	s.register()
+	s.startAudit()
 	return s
 }
 
@@ -64,7 +76,7 @@ func (s *Server) table() []Route {
 		{Method: "GET", Pattern: "/metrics", Public: true, handler: s.metrics},
 		{Method: "GET", Pattern: "/v1/me", handler: s.me},
 		{Method: "GET", Pattern: "/v1/limits", handler: s.limits},
-		{Method: "POST", Pattern: "/v1/hogboxes", handler: s.createBox},
+		{Method: "POST", Pattern: "/v1/hogboxes", Create: true, handler: s.createBox},
 		{Method: "GET", Pattern: "/v1/hogboxes", handler: s.listBoxes},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}", handler: s.getBox},
 		{Method: "PATCH", Pattern: "/v1/hogboxes/{id}", handler: s.updateBox},
@@ -77,12 +89,18 @@ func (s *Server) table() []Route {
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/events", handler: s.boxEvents},
 		{Method: "PUT", Pattern: "/v1/hogboxes/{id}/files", handler: s.writeFile},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/files", handler: s.readFile},
+		{Method: "PUT", Pattern: "/v1/hogboxes/{id}/archive", handler: s.writeArchive},
+		{Method: "GET", Pattern: "/v1/hogboxes/{id}/archive", handler: s.readArchive},
+		{Method: "GET", Pattern: "/v1/hogboxes/{id}/pty", QueryToken: true, handler: s.pty},
+		{Method: "GET", Pattern: "/v1/hogboxes/{id}/ports/{port}/tunnel", QueryToken: true, handler: s.tunnel},
 		{Method: "POST", Pattern: "/v1/principals", handler: s.createPrincipal},
 		{Method: "POST", Pattern: "/v1/principals/{id}/tokens", handler: s.createToken},
 		{Method: "POST", Pattern: "/v1/hogboxes/{id}/proxy-tokens", handler: s.createPreviewToken},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/proxy-tokens", handler: s.listPreviewTokens},
 		{Method: "DELETE", Pattern: "/v1/hogboxes/{id}/proxy-tokens/{token_id}", handler: s.revokePreviewToken},
 	}
+	routes = append(routes, s.identityRoutes()...) // principals, tokens, trust mappings, audit (identity.go)
+	routes = append(routes, s.snapshotRoutes()...) // snapshots, aliases, devboxes (snapshots.go)
 	for _, m := range proxyMethods {
 		// The proxy checks credentials itself: public boxes and preview
 		// tokens need no API token.
@@ -136,7 +154,10 @@ func (s *Server) dispatch(methods map[string]Route, allow string) http.Handler {
 }
 
 // ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.sanitizeIdentityHeaders(r) // forged tailnet identities go no further (identity.go)
+	s.mux.ServeHTTP(w, r)
+}
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Metrics == nil {

@@ -51,7 +51,8 @@ access_type, ttl_seconds, status, reason, created_at, updated_at, started_at, en
 // CreateBox stores a new box, its tags, its "created" event and (when idem
 // is not nil) its idempotency key, all at once. A live box of the same
 // owner with the same non-empty name is an errs.Conflict; an idempotency
-// key already taken is an errs.Busy (another create holds it).
+// key already taken is an errs.Busy (another create holds it); a
+// SnapshotID whose snapshot no longer exists is an errs.NotFound.
 func (s *Store) CreateBox(ctx context.Context, b Box, idem *Idempotency) error {
 	env, err := json.Marshal(b.Env)
 	if err != nil {
@@ -67,6 +68,13 @@ func (s *Store) CreateBox(ctx context.Context, b Box, idem *Idempotency) error {
 			}
 			if err != nil {
 				return err
+			}
+		}
+		if b.SnapshotID != "" {
+			// The box will stand on the snapshot: it must still exist.
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM snapshots WHERE id = ?`, b.SnapshotID).Scan(&one); err != nil {
+				return notFound(err, "snapshot "+b.SnapshotID)
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO boxes (`+boxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

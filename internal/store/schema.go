@@ -80,4 +80,6 @@ CREATE TABLE idempotency_keys (
 	revoked_at INTEGER
 );
 CREATE INDEX proxy_tokens_box ON proxy_tokens(box_id)`,
+	identitySchema, // trust mappings, principal links, quota overrides, audit log (identity.go)
+	snapshotSchema, // snapshots, snapshot aliases, devboxes and their history (snapshots.go)
 }

@@ -17,7 +17,25 @@ import (
 // permission bits (0: 0644; setuid, setgid and sticky are kept); mkdir
 // creates missing parent directories. The body is not buffered.
 func (c *Client) WriteFile(ctx context.Context, path string, mode os.FileMode, mkdir bool, body io.Reader) (api.FileInfo, error) {
+	return c.WriteFileWith(ctx, path, body, WriteOptions{Mode: mode, Mkdir: mkdir})
+}
+
+// WriteOptions tune WriteFileWith.
+type WriteOptions struct {
+	Mode  os.FileMode // 0: the agent's default (0644)
+	Mkdir bool        // create missing parent directories
+	// NoHash asks the agent not to hash the bytes (the answer's SHA256 is
+	// then empty): for a caller that hashes them itself on the way in.
+	NoHash bool
+}
+
+// WriteFileWith is WriteFile with options.
+func (c *Client) WriteFileWith(ctx context.Context, path string, body io.Reader, o WriteOptions) (api.FileInfo, error) {
+	mode, mkdir := o.Mode, o.Mkdir
 	q := url.Values{"path": {path}, "mkdir": {strconv.FormatBool(mkdir)}}
+	if o.NoHash {
+		q.Set("hash", "false")
+	}
 	if mode != 0 {
 		q.Set("mode", fmt.Sprintf("%04o", unixMode(mode)))
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
 )
@@ -17,46 +16,15 @@ import (
 // stream when the underlying connection supports it. A port nobody
 // listens on fails with errs.BadGateway.
 func (c *Client) Relay(ctx context.Context, port int) (net.Conn, error) {
-	conn, err := c.dial(ctx)
-	if err != nil {
-		return nil, transportError(ctx, err)
-	}
-	// Cancelling ctx during the handshake unblocks it through a deadline.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	br, err := relayHandshake(conn, port)
-	if !stop() {
-		conn.Close()
-		return nil, fmt.Errorf("hogpanion: %w", ctx.Err())
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return &relayConn{Conn: conn, r: br}, nil
-}
-
-// relayHandshake asks for the upgrade and reads the answer. The reader it
-// answers may already hold the first bytes of the stream.
-func relayHandshake(conn net.Conn, port int) (*bufio.Reader, error) {
 	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v1/relay?port=%d", baseURL, port), nil)
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "bad relay request: %v", err)
 	}
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "tcp")
-	if err := req.Write(conn); err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
-	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, req)
+	conn, br, err := c.upgrade(ctx, req, "tcp")
 	if err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
+		return nil, err
 	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		defer resp.Body.Close()
-		return nil, problemError(resp)
-	}
-	return br, nil
+	return &relayConn{Conn: conn, r: br}, nil
 }
 
 // relayConn reads through the handshake's reader, so bytes it buffered

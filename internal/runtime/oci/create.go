@@ -107,7 +107,11 @@ func mountOverlay(layers []string, p boxPaths) error {
 	if err := os.Mkdir(p.rootfs, 0o755); err != nil {
 		return err
 	}
-	data := "lowerdir=" + strings.Join(layers, ":") + ",upperdir=" + p.upper + ",workdir=" + p.work
+	// Redirects and metacopy off, whatever the kernel's defaults: the
+	// upper dir must hold whole files and directories, so that a snapshot
+	// of it (package layer) means the same stacked on other layers.
+	data := "lowerdir=" + strings.Join(layers, ":") + ",upperdir=" + p.upper + ",workdir=" + p.work +
+		",redirect_dir=off,metacopy=off"
 	if len(data) >= os.Getpagesize() {
 		return errs.New(errs.Invalid, "overlay options are %d bytes, over a page: too many or too long layer paths", len(data))
 	}

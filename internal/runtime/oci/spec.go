@@ -86,9 +86,9 @@ func boxProcess(spec runtime.Spec) *specs.Process {
 	}
 	return &specs.Process{
 		OOMScoreAdj: adj,
-		Args: []string{agentPath, "init", "--listen", agentListen},
-		Env:  boxEnv(spec),
-		Cwd:  "/",
+		Args:        []string{agentPath, "init", "--listen", agentListen},
+		Env:         boxEnv(spec),
+		Cwd:         "/",
 		Capabilities: &specs.LinuxCapabilities{
 			Bounding:  defaultCaps,
 			Effective: defaultCaps,

@@ -145,7 +145,7 @@ class CreateHogboxRequest(HoglandModel):
     """
     snapshot_id: str | None = None
     """
-    A snapshot id or alias:NAME to start from.
+    A snapshot id or alias:NAME to start from: the box's root is the snapshot's layers (read-only, shared, never copied) under a fresh writable layer. The image, and any of cpus, memory_mib and disk_gib left out, come from the snapshot. A filesystem snapshot takes any shape within limits; a memory snapshot only its own (400 otherwise).
     """
     cpus: int | None = None
     memory_mib: int | None = None
@@ -261,6 +261,46 @@ class FileInfo(HoglandModel):
     mode: str
 
 
+class ArchiveInfo(HoglandModel):
+    """
+    What an archive upload extracted. files counts regular files and hard links; bytes is their contents.
+    """
+
+    path: str
+    files: int
+    dirs: int
+    symlinks: int
+    bytes: int
+
+
+class PTYMessage(HoglandModel):
+    """
+    A control message of the terminal WebSocket (a text message); terminal bytes are binary messages.
+    """
+
+    type: Literal["resize", "exit"]
+    cols: int | None = None
+    """
+    resize: the new width.
+    """
+    rows: int | None = None
+    """
+    resize: the new height.
+    """
+    exit_code: int | None = None
+    """
+    exit: the exit status, -1 when a signal ended the process.
+    """
+
+
+class TunnelMessage(HoglandModel):
+    """
+    A control message of the tunnel WebSocket (a text message); the TCP stream is binary messages.
+    """
+
+    type: Literal["eof"]
+
+
 class RateLimit(HoglandModel):
     """
     Per-principal token buckets; a rate of 0 means no limit.
@@ -270,6 +310,169 @@ class RateLimit(HoglandModel):
     requests_burst: int
     creates_per_second: float
     creates_burst: int
+
+
+class Shape(HoglandModel):
+    cpus: int
+    memory_mib: int
+    disk_gib: int
+
+
+class Snapshot(HoglandModel):
+    id: Annotated[str, Field(pattern="^snap-[0-9a-f]{12}$")]
+    box_id: str
+    """
+    The box it was taken from.
+    """
+    parent_id: str | None = None
+    """
+    The snapshot that box was made from, if any.
+    """
+    kind: Literal["filesystem", "memory"]
+    """
+    filesystem: the box's writable layer (OCI boxes); a box made from it may have any shape. memory: the whole machine; a box restored from it must have the same shape.
+    """
+    image: str
+    spec: Shape
+    size_bytes: int
+    """
+    Storage this snapshot's own layer takes.
+    """
+    pause_ms: int
+    """
+    How long the box's processes were frozen for it (0 for a paused box).
+    """
+    duration_ms: int
+    """
+    How long the whole snapshot took.
+    """
+    depth: int
+    """
+    Snapshot layers a box made from it stacks; past the server's bound a snapshot merges its chain into one layer.
+    """
+    digest: str
+    """
+    sha256:<hex> of this snapshot's layer archive.
+    """
+    aliases: list[str]
+    devbox_id: str | None = None
+    """
+    The devbox whose stop took it, if any.
+    """
+    owner_id: str
+    created_at: AwareDatetime
+
+
+class SnapshotList(HoglandModel):
+    items: list[Snapshot]
+    next_cursor: str | None = None
+    """
+    Absent on the last page.
+    """
+
+
+class SnapshotAlias(HoglandModel):
+    name: str
+    snapshot_id: str
+    updated_at: AwareDatetime
+    previous_snapshot_id: str | None = None
+    """
+    In the answer to a PUT that moved the alias: where it pointed before.
+    """
+
+
+class SnapshotAliasList(HoglandModel):
+    items: list[SnapshotAlias]
+
+
+class Devbox(HoglandModel):
+    id: Annotated[str, Field(pattern="^dbx-[0-9a-f]{12}$")]
+    name: str
+    status: Literal["running", "stopped", "starting", "stopping", "failed"]
+    box_id: str | None = None
+    """
+    The box it runs in, while running.
+    """
+    snapshot_id: str | None = None
+    """
+    The snapshot that holds its disk as last stopped.
+    """
+    source_snapshot_id: str | None = None
+    """
+    The snapshot it was first made from, if any.
+    """
+    image: str
+    spec: Shape
+    env: dict[str, str]
+    auto_stop_seconds: int
+    """
+    Stops after this long without exec, file or proxy calls; 0 never.
+    """
+    auto_start: bool
+    """
+    An exec or proxied request starts it when stopped.
+    """
+    owner_id: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class CreateDevboxRequest(HoglandModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: str
+    """
+    Unique among the caller's devboxes.
+    """
+    image: str | None = None
+    snapshot_id: str | None = None
+    """
+    A snapshot id or alias:NAME to start from.
+    """
+    cpus: int | None = None
+    memory_mib: int | None = None
+    disk_gib: int | None = None
+    env: dict[str, str] | None = None
+    auto_stop_seconds: int | None = None
+    """
+    0 never; default and range from the server (default 1800).
+    """
+    auto_start: bool | None = True
+
+
+class UpdateDevboxRequest(HoglandModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    auto_stop_seconds: int | None = None
+    auto_start: bool | None = None
+
+
+class DevboxList(HoglandModel):
+    items: list[Devbox]
+    next_cursor: str | None = None
+    """
+    Absent on the last page.
+    """
+
+
+class DevboxEvent(HoglandModel):
+    seq: int
+    devbox_id: str
+    at: AwareDatetime
+    type: str
+    """
+    created, started, stopped, auto_started, auto_stopped or box_lost.
+    """
+    status: str | None = None
+    box_id: str | None = None
+    snapshot_id: str | None = None
+    detail: str | None = None
+
+
+class DevboxEventList(HoglandModel):
+    items: list[DevboxEvent]
 
 
 class Limits(HoglandModel):

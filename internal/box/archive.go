@@ -1,0 +1,45 @@
+package box
+
+import (
+	"context"
+	"io"
+
+	"github.com/PostHog/hogland/api"
+)
+
+// ReadArchive opens a tar stream of path (a file, symlink or directory
+// tree) in the box. The caller closes it; a read error means the archive
+// is not whole.
+func (m *Manager) ReadArchive(ctx context.Context, owner, id, path string) (io.ReadCloser, error) {
+	if err := ValidatePath(path); err != nil {
+		return nil, err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := h.agent.ReadArchive(ctx, path)
+	if err != nil {
+		m.release(h)
+		return nil, m.agentErr(ctx, h, err)
+	}
+	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
+}
+
+// WriteArchive extracts the tar stream body into the directory dir in the
+// box, streaming; mkdir creates dir and its missing parents.
+func (m *Manager) WriteArchive(ctx context.Context, owner, id, dir string, mkdir bool, body io.Reader) (api.ArchiveInfo, error) {
+	if err := ValidatePath(dir); err != nil {
+		return api.ArchiveInfo{}, err
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return api.ArchiveInfo{}, err
+	}
+	defer m.release(h)
+	info, err := h.agent.WriteArchive(ctx, dir, mkdir, body)
+	if err != nil {
+		return api.ArchiveInfo{}, m.agentErr(ctx, h, err)
+	}
+	return info, nil
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/PostHog/hogland/api"
+)
+
+func (a *app) devboxExecCommand() *cobra.Command {
+	var (
+		timeout, workdir string
+		env              []string
+		noStdin          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "exec [flags] DEVBOX [--] COMMAND [ARG...]",
+		Short: "Run a command in a devbox (starting it if need be); exits with its exit code",
+		Long: `Run a command in a devbox, starting it first when it is stopped and
+auto-start is on. The output comes when the command ends (at most
+hogplane's batch cap per stream); exit codes are those of hog exec.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(commandArgs(args)) < 2 {
+				return usageError{errors.New("hog devbox exec takes a DEVBOX and a COMMAND, such as: hog devbox exec web -- ls -l")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			args = commandArgs(args)
+			req := api.ExecRequest{Argv: args[1:], Workdir: workdir}
+			var err error
+			if req.Env, err = parseKV("env", env); err != nil {
+				return err
+			}
+			if timeout != "" {
+				if req.TimeoutSeconds, err = parseTimeout(timeout); err != nil {
+					return err
+				}
+			}
+			if !noStdin && !isTerminal(a.stdin) {
+				if req.Stdin, err = readStdin(a.stdin); err != nil {
+					return err
+				}
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.ExecDevbox(cmd.Context(), args[0], req)
+			if err != nil {
+				return err
+			}
+			if _, err := io.WriteString(a.stdout, res.Stdout); err != nil {
+				return fmt.Errorf("write stdout: %w", err)
+			}
+			if _, err := io.WriteString(a.stderr, res.Stderr); err != nil {
+				return fmt.Errorf("write stderr: %w", err)
+			}
+			if res.StdoutTruncated || res.StderrTruncated {
+				fmt.Fprintln(a.stderr, "hog: the output was cut at hogplane's cap (see hog limits)")
+			}
+			code := res.ExitCode
+			return exitCodeError{a.exitStatus(api.ExecEvent{ExitCode: &code, TimedOut: res.TimedOut}, req.TimeoutSeconds)}
+		},
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(false)
+	f.StringVar(&timeout, "timeout", "", "kill the command after this long, such as 30s (default: hogplane's)")
+	f.StringVarP(&workdir, "workdir", "w", "", "directory to run the command in")
+	f.StringArrayVarP(&env, "env", "e", nil, "environment variable KEY=VALUE (repeatable)")
+	f.BoolVarP(&noStdin, "no-stdin", "n", false, "do not read stdin")
+	return cmd
+}
