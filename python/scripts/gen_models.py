@@ -8,6 +8,13 @@ to a temporary OpenAPI document and fed to datamodel-code-generator
 (pydantic v2 output, every model deriving from ``hogland._base.HoglandModel``,
 which allows unknown fields), then formatted with ruff.
 
+Enums are open in what the server sends: in every schema a response can
+reach, a string enum becomes ``Literal[<known values>] | str``, so an older
+SDK still reads a box status, auth path or snapshot kind added later
+(``box.status == "hibernating"`` rather than a validation error). Schemas
+only ever sent to the server (request bodies) keep strict ``Literal`` types,
+so a typo is caught before it is sent.
+
     python scripts/gen_models.py          # rewrite the committed file
     python scripts/gen_models.py --check  # fail if it differs from a fresh run
 """
@@ -54,19 +61,8 @@ def _refs(node: Any) -> set[str]:
     return found
 
 
-def user_slice(spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec with only the schemas the user-facing operations reach."""
-    components = spec.get("components", {})
-    roots: set[str] = set()
-    for path, item in spec.get("paths", {}).items():
-        if not path.startswith("/v1/"):
-            continue
-        shared = item.get("parameters", [])
-        for method, op in item.items():
-            if method not in HTTP_METHODS or EXCLUDED_TAGS & set(op.get("tags", [])):
-                continue
-            roots |= _refs(op) | _refs(shared)
-    roots |= {f"schemas/{name}" for name in EXTRA_SCHEMAS}
+def _closure(components: dict[str, Any], roots: set[str]) -> set[str]:
+    """roots and every component they reach, as 'kind/name'."""
     seen: set[str] = set()
     todo = sorted(roots)
     while todo:
@@ -76,8 +72,51 @@ def user_slice(spec: dict[str, Any]) -> dict[str, Any]:
         seen.add(ref)
         kind, _, name = ref.partition("/")
         todo.extend(sorted(_refs(components.get(kind, {}).get(name, {})) - seen))
+    return seen
+
+
+def open_enums(node: Any) -> Any:
+    """node with every string enum made open: known values, or any other string.
+
+    ``{type: string, enum: [a, b]}`` becomes ``anyOf: [{type: string, enum:
+    [a, b]}, {type: string}]``, which datamodel-code-generator renders as
+    ``Literal["a", "b"] | str``. $refs are left alone (their targets are
+    rewritten on their own).
+    """
+    if isinstance(node, list):
+        return [open_enums(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    values = node.get("enum")
+    if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+        rest = {k: v for k, v in node.items() if k not in ("enum", "type")}
+        return {"anyOf": [{"type": "string", "enum": values}, {"type": "string"}], **rest}
+    return {key: open_enums(value) for key, value in node.items()}
+
+
+def user_slice(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with only the schemas the user-facing operations reach.
+
+    Schemas a response reaches (and EXTRA_SCHEMAS, which the server sends)
+    get open enums; schemas reached only from request bodies keep theirs.
+    """
+    components = spec.get("components", {})
+    sent: set[str] = set()  # reached from what the SDK sends
+    received = {f"schemas/{name}" for name in EXTRA_SCHEMAS}  # from what it receives
+    for path, item in spec.get("paths", {}).items():
+        if not path.startswith("/v1/"):
+            continue
+        shared = item.get("parameters", [])
+        for method, op in item.items():
+            if method not in HTTP_METHODS or EXCLUDED_TAGS & set(op.get("tags", [])):
+                continue
+            sent |= _refs(op.get("requestBody", {}))
+            rest = {key: value for key, value in op.items() if key != "requestBody"}
+            received |= _refs(rest) | _refs(shared)
+    seen = _closure(components, sent | received)
+    answers = _closure(components, received)
     schemas = {
-        name: schema
+        name: open_enums(schema) if f"schemas/{name}" in answers else schema
         for name, schema in components.get("schemas", {}).items()
         if f"schemas/{name}" in seen
     }

@@ -32,14 +32,14 @@ class Problem(HoglandModel):
 class Principal(HoglandModel):
     id: str
     name: str
-    kind: Literal["user", "service"]
+    kind: Literal["user", "service"] | str
     admin: bool
     created_at: AwareDatetime
 
 
 class Me(HoglandModel):
     principal: Principal
-    auth_path: Literal["api_token", "k8s_sa", "github_oidc", "tailscale"]
+    auth_path: Literal["api_token", "k8s_sa", "github_oidc", "tailscale"] | str
     """
     How the call was authenticated.
     """
@@ -97,7 +97,7 @@ class HogboxSpec(HoglandModel):
 
 class Hogbox(HoglandModel):
     id: Annotated[str, Field(pattern="^box-[0-9a-f]{12}$")]
-    status: Literal["creating", "running", "paused", "stopped", "failed"]
+    status: Literal["creating", "running", "paused", "stopped", "failed"] | str
     termination_reason: str | None = None
     """
     Why a box stopped or failed (oom, ttl_expired, destroyed, host_lost, init_exited, create_failed).
@@ -105,7 +105,7 @@ class Hogbox(HoglandModel):
     kind: str
     spec: HogboxSpec
     tags: list[str]
-    access_type: Literal["none", "public"]
+    access_type: Literal["none", "public"] | str
     ttl_seconds: int
     """
     Idle timeout; every exec and file call pushes expires_at forward.
@@ -200,7 +200,7 @@ class ExecEvent(HoglandModel):
     The data of one streaming-exec event.
     """
 
-    kind: Literal["stdout", "stderr", "exit"]
+    kind: Literal["stdout", "stderr", "exit"] | str
     seq: int
     data: str | None = None
     exit_code: int | None = None
@@ -278,7 +278,7 @@ class PTYMessage(HoglandModel):
     A control message of the terminal WebSocket (a text message); terminal bytes are binary messages.
     """
 
-    type: Literal["resize", "exit"]
+    type: Literal["resize", "exit"] | str
     cols: int | None = None
     """
     resize: the new width.
@@ -298,7 +298,7 @@ class TunnelMessage(HoglandModel):
     A control message of the tunnel WebSocket (a text message); the TCP stream is binary messages.
     """
 
-    type: Literal["eof"]
+    type: Literal["eof"] | str
 
 
 class RateLimit(HoglandModel):
@@ -328,7 +328,7 @@ class Snapshot(HoglandModel):
     """
     The snapshot that box was made from, if any.
     """
-    kind: Literal["filesystem", "memory"]
+    kind: Literal["filesystem", "memory"] | str
     """
     filesystem: the box's writable layer (OCI boxes); a box made from it may have any shape. memory: the whole machine; a box restored from it must have the same shape.
     """
@@ -388,7 +388,7 @@ class SnapshotAliasList(HoglandModel):
 class Devbox(HoglandModel):
     id: Annotated[str, Field(pattern="^dbx-[0-9a-f]{12}$")]
     name: str
-    status: Literal["running", "stopped", "starting", "stopping", "failed"]
+    status: Literal["running", "stopped", "starting", "stopping", "failed"] | str
     box_id: str | None = None
     """
     The box it runs in, while running.
