@@ -78,6 +78,8 @@ type Authenticator struct {
 	// Tailscale says which peers may vouch for a tailnet user; nil trusts
 	// none.
 	Tailscale *Tailscale
+
+	tokens tokenCache
 }
 
 // Credential extracts the bearer credential of r: the Authorization header,
@@ -112,7 +114,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, cred string) (Identity
 	if !strings.HasPrefix(cred, TokenPrefix) {
 		return Identity{}, errs.New(errs.Unauthenticated, "credential is neither a hogland API token (tok_...) nor a Kubernetes or GitHub OIDC token (JWT)")
 	}
-	tok, p, err := a.Store.TokenByHash(ctx, HashToken(cred))
+	hash := HashToken(cred)
+	if id, ok := a.tokens.get(hash, a.now()); ok {
+		return id, nil
+	}
+	tok, p, err := a.Store.TokenByHash(ctx, hash)
 	if errs.Is(err, errs.NotFound) {
 		return Identity{}, errs.New(errs.Unauthenticated, "API token is not valid")
 	}
@@ -130,8 +136,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, cred string) (Identity
 		// Last-used is advisory: a failure to record it never fails the call.
 		_ = a.Store.TouchToken(ctx, tok.ID, now)
 	}
-	return Identity{Principal: p, Path: PathAPIToken, TokenID: tok.ID}, nil
+	id := Identity{Principal: p, Path: PathAPIToken, TokenID: tok.ID}
+	a.tokens.put(hash, id, tok.ExpiresAt, now)
+	return id, nil
 }
+
+// Forget drops every cached token verification, so a token revoked (or a
+// principal changed) through this process is refused from the next call.
+func (a *Authenticator) Forget() { a.tokens.clear() }
 
 // AuthenticateRequest resolves the caller of r: its bearer credential (or,
 // when allowQuery is set, its token query parameter), or else the

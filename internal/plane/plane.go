@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -79,6 +80,9 @@ type Options struct {
 	Runtime   string
 	RunDir    string
 	LogJSON   bool
+	// DebugListen, when set, serves Go's pprof profiles there (keep it on
+	// loopback: it is not authenticated).
+	DebugListen string
 	// Identity: auth paths, default quotas, rate limits, audit (identity.go).
 	Identity IdentityOptions
 	// Snapshots: blob store, layer cache, chain depth, devboxes (snapshots.go).
@@ -93,6 +97,7 @@ func (o *Options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Runtime, "runtime", "runc", "OCI runtime: runc, crun or runsc")
 	fs.StringVar(&o.RunDir, "run-dir", "", "short directory for sockets and runtime state (default /run/hogland/<hash>)")
 	fs.BoolVar(&o.LogJSON, "log-json", true, "log as JSON lines")
+	fs.StringVar(&o.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (e.g. 127.0.0.1:6060; unauthenticated)")
 	o.Identity.flags(fs)
 	o.Snapshots.flags(fs)
 }
@@ -167,6 +172,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "admin token: %s (also in %s)\n", p.adminToken, filepath.Join(o.DataDir, "admin.token"))
 	fmt.Fprintf(stdout, "try: curl -H \"Authorization: Bearer $(cat %s)\" %s/v1/me\n", filepath.Join(o.DataDir, "admin.token"), url)
 
+	if o.DebugListen != "" {
+		go serveDebug(o.DebugListen, log)
+	}
 	srv := &http.Server{Handler: p.server, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -236,4 +244,17 @@ func (p *plane) close() {
 	p.server.Close() // writes pending audit entries
 	p.boxes.Close()
 	_ = p.store.Close()
+}
+
+// serveDebug serves net/http/pprof's handlers on addr until the process
+// exits.
+func serveDebug(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("debug listener", "addr", addr, "err", err)
+	}
 }

@@ -181,6 +181,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.cfg.Store.RevokeToken(r.Context(), id, r.PathValue("token_id"), time.Now().UTC()); err != nil {
 		return err
 	}
+	s.cfg.Auth.Forget() // refused from the next call, not after the cache's TTL
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -149,7 +149,10 @@ const maxJSONBody = 1 << 20
 // decodeJSON reads a JSON body into v, rejecting unknown fields, trailing
 // data, bodies over the cap and other media types.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+	// curl -d sends application/x-www-form-urlencoded unless told
+	// otherwise: accept it, the body must still be JSON.
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") &&
+		!strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return errs.New(errs.Unsupported, "Content-Type must be application/json, got %q", ct)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))

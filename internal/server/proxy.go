@@ -6,6 +6,7 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/PostHog/hogland/api"
@@ -57,7 +58,10 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to forwardTo) e
 	var proxyErr error
 	rp := &httputil.ReverseProxy{
 		Transport:     rt,
-		FlushInterval: -1,
+		// The default flush interval (0) still flushes every write of a
+		// streamed response (SSE, or no Content-Length); a response of
+		// known length goes out in as few writes as possible.
+		BufferPool: proxyBuffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = "127.0.0.1:" + portStr
@@ -213,3 +217,11 @@ func externalBase(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
+
+// proxyBuffers recycles the proxy's copy buffers across requests.
+var proxyBuffers = &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return *p.pool.Get().(*[]byte) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
