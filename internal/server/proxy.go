@@ -57,7 +57,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to forwardTo) e
 	defer release()
 	var proxyErr error
 	rp := &httputil.ReverseProxy{
-		Transport:     rt,
+		Transport: rt,
 		// The default flush interval (0) still flushes every write of a
 		// streamed response (SSE, or no Content-Length); a response of
 		// known length goes out in as few writes as possible.
