@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/profiles/seccomp"
@@ -24,7 +25,7 @@ type Runc struct {
 	root   string // runc --root
 	dir    string // bundles
 	prefix string // container ids and cgroups
-	seq    int
+	seq    atomic.Int64
 }
 
 // NewRunc prepares baselines with the OCI runtime named runtime (runc,
@@ -137,9 +138,9 @@ func (r *Runc) spec(id string, kind SpecKind, args []string) (*specs.Spec, error
 }
 
 // nextID is a fresh container id (also its cgroup and hostname).
+// nextID is safe for concurrent use: parallel runs must not share an id.
 func (r *Runc) nextID() string {
-	r.seq++
-	return fmt.Sprintf("%s-%d", r.prefix, r.seq)
+	return fmt.Sprintf("%s-%d", r.prefix, r.seq.Add(1))
 }
 
 // bundle writes a bundle for a new container and returns its id and dir.
