@@ -495,3 +495,21 @@ func frozen(t *testing.T, id string) bool {
 	b, _ := os.ReadFile(f)
 	return strings.TrimSpace(string(b)) == "FROZEN"
 }
+
+// TestSnapshotsOfUnchangedBoxes chains snapshots that capture nothing new:
+// they share one content-addressed layer, which must still stack.
+func TestSnapshotsOfUnchangedBoxes(t *testing.T) {
+	p := startPlane(t)
+	c := p.client(p.Token)
+	b := c.createBox(api.CreateBoxRequest{Image: "busybox"})
+	c.sh(b.ID, "echo base > /base.txt")
+	snap := c.snapshot(b.ID)
+	for i := 0; i < 3; i++ {
+		next := c.createBox(api.CreateBoxRequest{SnapshotID: snap.ID})
+		snap = c.snapshot(next.ID) // nothing written: an empty layer each time
+	}
+	last := c.createBox(api.CreateBoxRequest{SnapshotID: snap.ID})
+	if out := c.sh(last.ID, "cat /base.txt"); out != "base\n" {
+		t.Errorf("file from the first snapshot: %q", out)
+	}
+}

@@ -8,12 +8,13 @@ to a temporary OpenAPI document and fed to datamodel-code-generator
 (pydantic v2 output, every model deriving from ``hogland._base.HoglandModel``,
 which allows unknown fields), then formatted with ruff.
 
-Enums are open in what the server sends: in every schema a response can
-reach, a string enum becomes ``Literal[<known values>] | str``, so an older
-SDK still reads a box status, auth path or snapshot kind added later
-(``box.status == "hibernating"`` rather than a validation error). Schemas
-only ever sent to the server (request bodies) keep strict ``Literal`` types,
-so a typo is caught before it is sent.
+What the server sends is read tolerantly: in every schema a response can
+reach, a string enum becomes ``Literal[<known values>] | str`` and value
+constraints (id patterns, bounds) are dropped, so an older SDK still reads a
+box status, auth path or snapshot kind added later (``box.status ==
+"hibernating"`` rather than a validation error). Schemas only ever sent to
+the server (request bodies) keep strict types, so a typo is caught before it
+is sent.
 
     python scripts/gen_models.py          # rewrite the committed file
     python scripts/gen_models.py --check  # fail if it differs from a fresh run
@@ -44,6 +45,11 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # Schemas the SDK needs that no operation names by $ref: the data of each
 # streaming-exec event (the stream itself is typed as text/event-stream).
 EXTRA_SCHEMAS = {"ExecEvent"}
+# Value constraints not checked on what the server sends (see tolerant()).
+RESPONSE_CONSTRAINTS = frozenset(
+    {"pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+     "minLength", "maxLength", "minItems", "maxItems"}
+)  # fmt: skip
 
 
 def _refs(node: Any) -> set[str]:
@@ -75,30 +81,40 @@ def _closure(components: dict[str, Any], roots: set[str]) -> set[str]:
     return seen
 
 
-def open_enums(node: Any) -> Any:
-    """node with every string enum made open: known values, or any other string.
+def tolerant(schema: Any) -> Any:
+    """A response schema that accepts what a newer server may send.
 
-    ``{type: string, enum: [a, b]}`` becomes ``anyOf: [{type: string, enum:
-    [a, b]}, {type: string}]``, which datamodel-code-generator renders as
-    ``Literal["a", "b"] | str``. $refs are left alone (their targets are
-    rewritten on their own).
+    Every string enum becomes open (``{type: string, enum: [a, b]}`` turns
+    into ``anyOf: [{type: string, enum: [a, b]}, {type: string}]``, which
+    datamodel-code-generator renders as ``Literal["a", "b"] | str``), and
+    value constraints (``pattern``, bounds) are dropped: the SDK describes
+    what the server sends rather than policing it. $refs are left alone
+    (their targets are rewritten on their own).
     """
-    if isinstance(node, list):
-        return [open_enums(value) for value in node]
-    if not isinstance(node, dict):
-        return node
-    values = node.get("enum")
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: value for key, value in schema.items() if key not in RESPONSE_CONSTRAINTS}
+    values = out.get("enum")
     if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
-        rest = {k: v for k, v in node.items() if k not in ("enum", "type")}
+        rest = {key: value for key, value in out.items() if key not in ("enum", "type")}
         return {"anyOf": [{"type": "string", "enum": values}, {"type": "string"}], **rest}
-    return {key: open_enums(value) for key, value in node.items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {name: tolerant(sub) for name, sub in out["properties"].items()}
+    for key in ("items", "additionalProperties", "not"):
+        if isinstance(out.get(key), dict):
+            out[key] = tolerant(out[key])
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if isinstance(out.get(key), list):
+            out[key] = [tolerant(sub) for sub in out[key]]
+    return out
 
 
 def user_slice(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec with only the schemas the user-facing operations reach.
 
     Schemas a response reaches (and EXTRA_SCHEMAS, which the server sends)
-    get open enums; schemas reached only from request bodies keep theirs.
+    are made tolerant (open enums, no value constraints); schemas reached
+    only from request bodies keep theirs.
     """
     components = spec.get("components", {})
     sent: set[str] = set()  # reached from what the SDK sends
@@ -116,7 +132,7 @@ def user_slice(spec: dict[str, Any]) -> dict[str, Any]:
     seen = _closure(components, sent | received)
     answers = _closure(components, received)
     schemas = {
-        name: open_enums(schema) if f"schemas/{name}" in answers else schema
+        name: tolerant(schema) if f"schemas/{name}" in answers else schema
         for name, schema in components.get("schemas", {}).items()
         if f"schemas/{name}" in seen
     }

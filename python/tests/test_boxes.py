@@ -10,14 +10,17 @@ import respx
 
 import hogland
 from hogland import (
+    ConflictError,
     ExecResult,
     Hogbox,
     HogboxList,
     NotFoundError,
+    SnapshotAlias,
     SnapshotList,
     SnapshotRecord,
     ValidationError,
 )
+from hogland.models import Snapshot
 
 from .helpers import BASE, box_json, collect, problem, respond, run, stub_box
 
@@ -35,17 +38,21 @@ EXEC_RESULT = {
 }
 
 SNAPSHOT = {
-    "id": "snap-1",
+    "id": "snap-0123456789ab",
     "box_id": BOX_ID,
-    "parent_id": None,
+    "kind": "filesystem",
     "image": "debian",
-    "spec": {"name": "golden", "image": "debian", "cpus": 2, "memory_mib": 2048, "disk_gib": 10},
+    "spec": {"cpus": 2, "memory_mib": 2048, "disk_gib": 10},
     "size_bytes": 12345,
     "pause_ms": 42,
-    "created_at": "2026-11-26T12:00:00Z",
+    "duration_ms": 80,
+    "depth": 1,
+    "digest": "sha256:" + "ab" * 32,
     "aliases": ["golden"],
-    "kind": "fs",
+    "owner_id": "prn-1",
+    "created_at": "2026-11-26T12:00:00Z",
 }
+SNAP = "/v1/snapshots/snap-0123456789ab"
 
 
 async def test_create_sends_only_given_fields(client: Any, mock: respx.MockRouter) -> None:
@@ -323,41 +330,73 @@ async def test_snapshot(client: Any, mock: respx.MockRouter) -> None:
     route = mock.post(BOX + "/snapshot").mock(return_value=respond(201, json_body=SNAPSHOT))
     snap = await run(stub_box(client).snapshot())
     assert isinstance(snap, SnapshotRecord)
-    assert (snap.id, snap.size_bytes, snap.pause_ms) == ("snap-1", 12345, 42)
-    assert snap.spec is not None
+    assert isinstance(snap, Snapshot)
+    assert (snap.id, snap.size_bytes, snap.pause_ms) == ("snap-0123456789ab", 12345, 42)
     assert snap.spec.cpus == 2
     assert snap.aliases == ["golden"]
     assert route.calls.last.request.content == b"{}"
 
 
 async def test_snapshot_helpers(client: Any, mock: respx.MockRouter) -> None:
-    mock.get("/v1/snapshots/snap-1").mock(return_value=respond(json_body=SNAPSHOT))
-    mock.get("/v1/snapshots/alias%3Agolden").mock(return_value=respond(json_body=SNAPSHOT))
+    other = {**SNAPSHOT, "id": "snap-111111111111", "aliases": [], "extra": True}
+    mock.get(SNAP).mock(return_value=respond(json_body=SNAPSHOT))
     listing = mock.get("/v1/snapshots").mock(
         side_effect=lambda request: respond(
             json_body={"items": [SNAPSHOT], "next_cursor": "n"}
             if "cursor" not in request.url.params
-            else {"items": [{**SNAPSHOT, "id": "snap-2", "extra": True}]}
+            else {"items": [other]}
         )
     )
-    delete = mock.delete("/v1/snapshots/snap-1").mock(return_value=respond(204))
-    put_alias = mock.put("/v1/snapshots/snap-1/aliases/golden").mock(
-        return_value=respond(json_body=SNAPSHOT)
-    )
-    del_alias = mock.delete("/v1/snapshots/snap-1/aliases/golden").mock(return_value=respond(204))
+    delete = mock.delete(SNAP).mock(return_value=respond(204))
+    alias = {
+        "name": "golden",
+        "snapshot_id": SNAPSHOT["id"],
+        "updated_at": "2026-11-26T12:00:00Z",
+        "previous_snapshot_id": "snap-111111111111",
+    }
+    put_alias = mock.put(SNAP + "/aliases/golden").mock(return_value=respond(json_body=alias))
+    del_alias = mock.delete(SNAP + "/aliases/golden").mock(return_value=respond(204))
+    mock.get("/v1/snapshot-aliases").mock(return_value=respond(json_body={"items": [alias]}))
 
-    assert (await run(client.get_snapshot("snap-1"))).id == "snap-1"
-    assert (await run(client.get_snapshot("alias:golden"))).aliases == ["golden"]
-    page = await run(client.list_snapshots(limit=1))
+    assert (await run(client.get_snapshot(SNAPSHOT["id"]))).id == SNAPSHOT["id"]
+    page = await run(client.list_snapshots(limit=1, box_id=BOX_ID))
     assert isinstance(page, SnapshotList)
     assert page.next_cursor == "n"
-    assert listing.calls.last.request.url.params["limit"] == "1"
+    assert dict(listing.calls.last.request.url.params) == {"limit": "1", "box_id": BOX_ID}
     ids = [s.id for s in await collect(client.iter_snapshots())]
-    assert ids == ["snap-1", "snap-2"]
-    assert await run(client.set_alias("snap-1", "golden")) is None
-    assert await run(client.delete_alias("snap-1", "golden")) is None
-    assert await run(client.delete_snapshot("snap-1")) is None
+    assert ids == [SNAPSHOT["id"], "snap-111111111111"]
+
+    moved = await run(client.set_alias(SNAPSHOT["id"], "golden"))
+    assert isinstance(moved, SnapshotAlias)
+    assert moved.previous_snapshot_id == "snap-111111111111"
+    aliases = await run(client.list_aliases())
+    assert [(a.name, a.snapshot_id) for a in aliases.items] == [("golden", SNAPSHOT["id"])]
+    assert await run(client.delete_alias(SNAPSHOT["id"], "golden")) is None
+    assert await run(client.delete_snapshot(SNAPSHOT["id"])) is None
     assert (put_alias.call_count, del_alias.call_count, delete.call_count) == (1, 1, 1)
+
+
+async def test_get_snapshot_by_alias(client: Any, mock: respx.MockRouter) -> None:
+    """hogplane's GET /v1/snapshots/{id} takes ids only: aliases go through the list filter."""
+    listing = mock.get("/v1/snapshots").mock(
+        side_effect=lambda request: respond(
+            json_body={"items": [SNAPSHOT] if request.url.params["alias"] == "golden" else []}
+        )
+    )
+    snap = await run(client.get_snapshot("alias:golden"))
+    assert snap.id == SNAPSHOT["id"]
+    assert dict(listing.calls.last.request.url.params) == {"limit": "1", "alias": "golden"}
+    with pytest.raises(NotFoundError, match="alias nope not found"):
+        await run(client.get_snapshot("alias:nope"))
+
+
+async def test_delete_snapshot_in_use_names_dependents(client: Any, mock: respx.MockRouter) -> None:
+    dependents = {"boxes": [BOX_ID], "aliases": ["golden"]}
+    mock.delete(SNAP).mock(return_value=problem(409, "snapshot is in use", dependents=dependents))
+    with pytest.raises(ConflictError) as caught:
+        await run(client.delete_snapshot(SNAPSHOT["id"]))
+    assert caught.value.dependents == dependents
+    assert caught.value.retry_after is None
 
 
 async def test_box_events(client: Any, mock: respx.MockRouter) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from httpx_sse import ServerSentEvent
@@ -68,3 +69,72 @@ def test_every_generated_model_is_public() -> None:
     public = {getattr(hogland.models, n).__name__ for n in hogland.models.__all__}
     missing = sorted(names - public)
     assert not missing, f"add these to src/hogland/models.py: {missing}"
+
+
+def _gen_models() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "gen_models.py"
+    spec = importlib.util.spec_from_file_location("gen_models", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _json(schema: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"content": {"application/json": {"schema": ref}}}
+
+
+def test_response_schemas_are_tolerant_and_requests_strict() -> None:
+    gen = _gen_models()
+    status = {"type": "string", "enum": ["up", "down"]}
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/v1/things": {
+                "post": {"requestBody": _json("Req"), "responses": {"200": _json("Thing")}},
+                "put": {"requestBody": _json("Both"), "responses": {"200": _json("Both")}},
+            },
+            "/v1/admin": {"get": {"tags": ["admin"], "responses": {"200": _json("Secret")}}},
+        },
+        "components": {
+            "schemas": {
+                "Req": {
+                    "type": "object",
+                    "properties": {"status": status, "id": {"type": "string", "pattern": "^x$"}},
+                },
+                "Thing": {
+                    "type": "object",
+                    "properties": {
+                        "status": {**status, "description": "Now."},
+                        "enum": {"type": "string"},
+                        "id": {"type": "string", "pattern": "^t-[0-9]+$"},
+                        "history": {"type": "array", "items": status},
+                        "kind": {"$ref": "#/components/schemas/Kind"},
+                    },
+                },
+                "Kind": status,
+                "Both": {"type": "object", "properties": {"status": status}},
+                "Secret": {"type": "object"},
+            }
+        },
+    }
+    schemas = gen.user_slice(spec)["components"]["schemas"]
+    assert set(schemas) == {"Req", "Thing", "Kind", "Both"}
+    open_status = {"anyOf": [status, {"type": "string"}]}
+    # Only sent: strict, as written.
+    assert schemas["Req"] == spec["components"]["schemas"]["Req"]
+    thing = schemas["Thing"]["properties"]
+    assert thing["status"] == {**open_status, "description": "Now."}
+    assert thing["enum"] == {"type": "string"}  # a property named enum is a property
+    assert thing["id"] == {"type": "string"}
+    assert thing["history"] == {"type": "array", "items": open_status}
+    assert thing["kind"] == {"$ref": "#/components/schemas/Kind"}
+    assert schemas["Kind"] == open_status
+    # Sent and received: read tolerantly.
+    assert schemas["Both"]["properties"]["status"] == open_status

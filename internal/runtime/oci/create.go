@@ -110,7 +110,7 @@ func mountOverlay(layers []string, p boxPaths) error {
 	// Redirects and metacopy off, whatever the kernel's defaults: the
 	// upper dir must hold whole files and directories, so that a snapshot
 	// of it (package layer) means the same stacked on other layers.
-	data := "lowerdir=" + strings.Join(layers, ":") + ",upperdir=" + p.upper + ",workdir=" + p.work +
+	data := "lowerdir=" + strings.Join(uniqueLayers(layers), ":") + ",upperdir=" + p.upper + ",workdir=" + p.work +
 		",redirect_dir=off,metacopy=off"
 	if len(data) >= os.Getpagesize() {
 		return errs.New(errs.Invalid, "overlay options are %d bytes, over a page: too many or too long layer paths", len(data))
@@ -174,4 +174,21 @@ func validate(s runtime.Spec) error {
 		return errs.New(errs.Invalid, "negative limits: cpus %d, memory %d MiB, pids %d", s.CPUs, s.MemoryMiB, s.Pids)
 	}
 	return nil
+}
+
+// uniqueLayers drops repeats of a layer, keeping the uppermost: overlayfs
+// refuses a lowerdir listed twice (ELOOP), and snapshots that captured
+// nothing new share one content-addressed layer. The uppermost copy
+// already masks everything the lower one would, whiteouts included, so
+// the merged tree is the same.
+func uniqueLayers(layers []string) []string {
+	seen := make(map[string]bool, len(layers))
+	out := make([]string, 0, len(layers))
+	for _, l := range layers {
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }

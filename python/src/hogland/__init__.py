@@ -6,10 +6,12 @@ with Hogland() as client, client.create(image="debian") as box:
     print(box.exec(["uname", "-a"]).stdout)
 """
 
+from ._archive import ArchiveError
 from ._async import AsyncHogland
 from ._box import AsyncHogbox, Hogbox
 from ._client import Hogland
 from ._config import TokenFile
+from ._devbox import AsyncDevbox, Devbox
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -24,8 +26,11 @@ from ._errors import (
     ValidationError,
 )
 from ._generated.models import (
+    ArchiveInfo,
     BoxEvent,
     BoxEventList,
+    DevboxEvent,
+    DevboxEventList,
     ExecEvent,
     ExecResult,
     FileInfo,
@@ -34,9 +39,14 @@ from ._generated.models import (
     Me,
     PreviewToken,
     PreviewTokenList,
+    Shape,
+    SnapshotAlias,
+    SnapshotAliasList,
+    SnapshotList,
 )
+from ._generated.models import Devbox as DevboxView
 from ._generated.models import Hogbox as HogboxView
-from ._models import FileWriteResponse, HogboxList, SnapshotList, SnapshotRecord, SnapshotSpec
+from ._models import FileWriteResponse, HogboxList, Page, SnapshotRecord, SnapshotSpec
 from ._streams import AsyncExecStream, AsyncFileStream, ExecStream, FileStream
 from ._version import __version__
 
@@ -44,6 +54,9 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ArchiveError",
+    "ArchiveInfo",
+    "AsyncDevbox",
     "AsyncExecStream",
     "AsyncFileStream",
     "AsyncHogbox",
@@ -52,6 +65,10 @@ __all__ = [
     "BoxEvent",
     "BoxEventList",
     "ConflictError",
+    "Devbox",
+    "DevboxEvent",
+    "DevboxEventList",
+    "DevboxView",
     "ExecEvent",
     "ExecResult",
     "ExecStream",
@@ -67,11 +84,15 @@ __all__ = [
     "Limits",
     "Me",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "PreviewToken",
     "PreviewTokenList",
     "RateLimitError",
     "ServerError",
+    "Shape",
+    "SnapshotAlias",
+    "SnapshotAliasList",
     "SnapshotList",
     "SnapshotRecord",
     "SnapshotSpec",

@@ -12,13 +12,16 @@ import httpx
 
 from . import _calls
 from ._box import AsyncHogbox, Headers
-from ._client import AccessType
+from ._client import AccessType, _aliased
 from ._config import TokenFile, TokenSource, resolve
+from ._devbox import AsyncDevbox
+from ._generated.models import Devbox as DevboxView
+from ._generated.models import DevboxList as DevboxPage
 from ._generated.models import Hogbox as HogboxView
 from ._generated.models import HogboxList as HogboxPage
-from ._generated.models import Limits, Me
+from ._generated.models import Limits, Me, SnapshotAlias, SnapshotAliasList, SnapshotList
 from ._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTransport, TimeoutTypes, to_timeout
-from ._models import HogboxList, SnapshotList, SnapshotRecord
+from ._models import HogboxList, Page, SnapshotRecord
 
 
 class AsyncHogland:
@@ -167,10 +170,18 @@ class AsyncHogland:
                 return
             cursor = page.next_cursor
 
+    # snapshots
+
     async def get_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> SnapshotRecord:
-        """The snapshot with this id (or ``"alias:NAME"``)."""
+        """The snapshot with this id, or the one ``"alias:NAME"`` points at."""
+        alias = _calls.alias_name(snapshot_id)
+        if alias is not None:
+            page = await self.list_snapshots(
+                alias=alias, limit=1, timeout=timeout, extra_headers=extra_headers
+            )
+            return _aliased(page, alias)
         call = _calls.get_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
         return SnapshotRecord.model_validate_json((await self._transport.send(call)).content)
 
@@ -179,27 +190,39 @@ class AsyncHogland:
         *,
         limit: int | None = None,
         cursor: str | None = None,
+        alias: str | None = None,
+        box_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> SnapshotList:
-        """One page of your snapshots; pass ``next_cursor`` as ``cursor`` for the next."""
+        """One page of your snapshots, newest first (see ``Hogland.list_snapshots``)."""
         call = _calls.list_snapshots(
-            limit=limit, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+            limit=limit,
+            cursor=cursor,
+            alias=alias,
+            box_id=box_id,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return SnapshotList.model_validate_json((await self._transport.send(call)).content)
 
     async def iter_snapshots(
         self,
         *,
+        box_id: str | None = None,
         page_size: int | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> AsyncIterator[SnapshotRecord]:
-        """Every snapshot, fetching pages as needed."""
+        """Every snapshot (of ``box_id``, if given), fetching pages as needed."""
         cursor: str | None = None
         while True:
             page = await self.list_snapshots(
-                limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+                limit=page_size,
+                cursor=cursor,
+                box_id=box_id,
+                timeout=timeout,
+                extra_headers=extra_headers,
             )
             for snap in page.items:
                 yield snap
@@ -210,7 +233,7 @@ class AsyncHogland:
     async def delete_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> None:
-        """Delete a snapshot."""
+        """Delete a snapshot nothing stands on (see ``Hogland.delete_snapshot``)."""
         call = _calls.delete_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
         await self._transport.send(call)
 
@@ -221,10 +244,10 @@ class AsyncHogland:
         *,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
-    ) -> None:
+    ) -> SnapshotAlias:
         """Point ``alias`` at a snapshot (see ``Hogland.set_alias``)."""
         call = _calls.set_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
-        await self._transport.send(call)
+        return SnapshotAlias.model_validate_json((await self._transport.send(call)).content)
 
     async def delete_alias(
         self,
@@ -234,9 +257,102 @@ class AsyncHogland:
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> None:
-        """Remove ``alias`` from a snapshot."""
+        """Remove ``alias``, which must point at ``snapshot_id``."""
         call = _calls.delete_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
         await self._transport.send(call)
+
+    async def list_aliases(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> SnapshotAliasList:
+        """Your aliases, by name, each with the ``snapshot_id`` it points at."""
+        call = _calls.list_aliases(timeout=timeout, extra_headers=extra_headers)
+        return SnapshotAliasList.model_validate_json((await self._transport.send(call)).content)
+
+    # devboxes
+
+    async def create_devbox(
+        self,
+        name: str,
+        *,
+        image: str | None = None,
+        snapshot_id: str | None = None,
+        cpus: int | None = None,
+        memory_mib: int | None = None,
+        disk_gib: int | None = None,
+        env: Mapping[str, str] | None = None,
+        auto_stop_seconds: int | None = None,
+        auto_start: bool | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncDevbox:
+        """Make a named devbox and start it (see ``Hogland.create_devbox``)."""
+        call = _calls.create_devbox(
+            name=name,
+            image=image,
+            snapshot_id=snapshot_id,
+            cpus=cpus,
+            memory_mib=memory_mib,
+            disk_gib=disk_gib,
+            env=env,
+            auto_stop_seconds=auto_stop_seconds,
+            auto_start=auto_start,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return self._devbox((await self._transport.send(call)).content)
+
+    async def get_devbox(
+        self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> AsyncDevbox:
+        """Your devbox with this id (``dbx-...``) or name (``NotFoundError`` if none)."""
+        call = _calls.get_devbox(devbox, timeout=timeout, extra_headers=extra_headers)
+        return self._devbox((await self._transport.send(call)).content)
+
+    async def list_devboxes(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Page[AsyncDevbox]:
+        """One page of your devboxes, newest first; pass ``next_cursor`` as ``cursor``."""
+        call = _calls.list_devboxes(
+            limit=limit, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+        )
+        page = DevboxPage.model_validate_json((await self._transport.send(call)).content)
+        return Page(
+            items=[AsyncDevbox(self, view) for view in page.items], next_cursor=page.next_cursor
+        )
+
+    async def iter_devboxes(
+        self,
+        *,
+        page_size: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncIterator[AsyncDevbox]:
+        """Every devbox: ``async for devbox in client.iter_devboxes()``."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_devboxes(
+                limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+            )
+            for devbox in page.items:
+                yield devbox
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    async def delete_devbox(
+        self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Destroy a devbox's box and delete the devbox, its history and its snapshots."""
+        call = _calls.delete_devbox(devbox, timeout=timeout, extra_headers=extra_headers)
+        await self._transport.send(call)
+
+    def _devbox(self, content: bytes) -> AsyncDevbox:
+        return AsyncDevbox(self, DevboxView.model_validate_json(content))
 
     def _box(self, content: bytes) -> AsyncHogbox:
         return AsyncHogbox(self, HogboxView.model_validate_json(content))

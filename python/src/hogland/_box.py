@@ -6,6 +6,7 @@ the box. Leaving a handle's ``with`` block destroys the box.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
@@ -14,9 +15,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Self
 
-from . import _calls
+from . import _archive, _calls
 from ._errors import NotFoundError
 from ._generated.models import (
+    ArchiveInfo,
     BoxEventList,
     ExecResult,
     FileInfo,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 Headers = Mapping[str, str] | None
 Destination = str | os.PathLike[str] | IO[bytes]
+LocalPath = str | os.PathLike[str]
 
 
 class _BoxBase:
@@ -55,7 +58,10 @@ class _BoxBase:
 
     @property
     def status(self) -> str:
-        """``creating``, ``running``, ``paused``, ``stopped`` or ``failed``, as last fetched."""
+        """``creating``, ``running``, ``paused``, ``stopped`` or ``failed``, as last fetched.
+
+        A newer hogplane may answer a status not listed here; it is passed on as is.
+        """
         return self._view.status
 
     @property
@@ -330,6 +336,99 @@ class Hogbox(_BoxBase):
                 raise
         return written
 
+    # archives (directory trees)
+
+    def write_archive(
+        self,
+        path: str,
+        data: SyncUpload,
+        *,
+        mkdir: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Extract a tar stream into the directory ``path`` of the box.
+
+        ``data`` is the tar: bytes, a binary file object or an iterator of
+        bytes, streamed. Entry names are relative to ``path`` (``./`` is
+        ``path`` itself); modes, mtimes and symlinks are kept, owners are not.
+        An entry that would leave ``path`` (absolute, ``..``, through a
+        symlink), a device node or a FIFO is refused (``ValidationError``);
+        what came before it stays. ``mkdir`` creates ``path`` and its parents.
+        Returns what was extracted (files, dirs, symlinks, bytes).
+        """
+        call = _calls.write_archive(
+            self.id, path, data, mkdir=mkdir, timeout=timeout, extra_headers=extra_headers
+        )
+        return ArchiveInfo.model_validate_json(self._t.send(call).content)
+
+    def read_archive(
+        self,
+        path: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> FileStream:
+        """A tar of a file, symlink or directory tree of the box, as it streams.
+
+        Entry names start with the base name of ``path`` (``./`` for ``/``);
+        the first entry is ``path`` itself. Modes, mtimes, symlinks and hard
+        links are kept; sockets, FIFOs, devices and kernel file systems are
+        left out. A failure mid-way breaks the stream (``APIConnectionError``)
+        rather than ending it early. ``download_dir`` unpacks it for you.
+        """
+        call = _calls.read_archive(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return FileStream(self._t, call, chunk_size)
+
+    def upload_dir(
+        self,
+        local_dir: LocalPath,
+        remote_dir: str,
+        *,
+        mkdir: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Copy a local directory's contents into ``remote_dir`` of the box, as one tar stream.
+
+        ``remote_dir`` gets ``local_dir``'s contents and mode (``cp -a
+        local_dir/. remote_dir``): files, directories and symlinks with their
+        modes and mtimes, hard links within the tree; sockets, FIFOs and
+        devices are left out. Files are read as they are sent, never held in
+        memory whole. ``mkdir`` (default on) creates ``remote_dir`` and its
+        parents. Existing files are replaced; other files stay.
+        """
+        return self.write_archive(
+            remote_dir,
+            _archive.iter_tar(local_dir),
+            mkdir=mkdir,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+
+    def download_dir(
+        self,
+        remote_path: str,
+        local_dir: LocalPath,
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Copy a directory of the box into ``local_dir`` (made if missing), streamed.
+
+        ``local_dir`` gets ``remote_path``'s contents and mode: the twin of
+        ``upload_dir``. The box's content is untrusted, so extraction refuses
+        (``ArchiveError``) any entry that would land outside ``local_dir``:
+        absolute names, ``..`` parts, paths through a symlink, hard links to
+        anything not extracted before; symlinks are made but never followed,
+        setuid and setgid bits are dropped. Extraction stops at the first bad
+        entry, and what came before it stays. Owners are not applied. For a
+        single file, use ``download``.
+        """
+        with self.read_archive(remote_path, timeout=timeout, extra_headers=extra_headers) as tar:
+            return _archive.extract(_archive.reader(tar), local_dir, remote=remote_path)
+
     # proxy
 
     def proxy_url(self, port: int, path: str = "", *, token: bool = False) -> str:
@@ -592,6 +691,78 @@ class AsyncHogbox(_BoxBase):
                 tmp.unlink(missing_ok=True)
                 raise
         return written
+
+    # archives (directory trees)
+
+    async def write_archive(
+        self,
+        path: str,
+        data: AsyncUpload,
+        *,
+        mkdir: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Extract a tar stream into the directory ``path`` (see ``Hogbox.write_archive``)."""
+        call = _calls.write_archive(
+            self.id, path, data, mkdir=mkdir, timeout=timeout, extra_headers=extra_headers
+        )
+        return ArchiveInfo.model_validate_json((await self._t.send(call)).content)
+
+    def read_archive(
+        self,
+        path: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> AsyncFileStream:
+        """A tar of ``path`` in the box, as it streams (see ``Hogbox.read_archive``)."""
+        call = _calls.read_archive(self.id, path, timeout=timeout, extra_headers=extra_headers)
+        return AsyncFileStream(self._t, call, chunk_size)
+
+    async def upload_dir(
+        self,
+        local_dir: LocalPath,
+        remote_dir: str,
+        *,
+        mkdir: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Copy a local directory into ``remote_dir`` (see ``Hogbox.upload_dir``).
+
+        Local files are read in a worker thread, off the event loop.
+        """
+        return await self.write_archive(
+            remote_dir,
+            _archive.aiter_tar(local_dir),
+            mkdir=mkdir,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+
+    async def download_dir(
+        self,
+        remote_path: str,
+        local_dir: LocalPath,
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> ArchiveInfo:
+        """Copy a directory of the box into ``local_dir`` (see ``Hogbox.download_dir``).
+
+        The tar is spooled to a temporary file as it arrives, then unpacked
+        in a worker thread, off the event loop.
+        """
+        with tempfile.TemporaryFile() as spool:
+            async with self.read_archive(
+                remote_path, timeout=timeout, extra_headers=extra_headers
+            ) as tar:
+                async for chunk in tar:
+                    spool.write(chunk)
+            spool.seek(0)
+            return await asyncio.to_thread(_archive.extract, spool, local_dir, remote=remote_path)
 
     def proxy_url(self, port: int, path: str = "", *, token: bool = False) -> str:
         """The URL of ``port`` in the box through hogplane's proxy (see ``Hogbox.proxy_url``)."""

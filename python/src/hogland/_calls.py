@@ -172,6 +172,23 @@ def exec_batch(
     default_timeout: httpx.Timeout,
     extra_headers: Mapping[str, str] | None,
 ) -> Call:
+    return _exec_call(
+        _box(box_id) + "/exec",
+        body,
+        timeout=timeout,
+        default_timeout=default_timeout,
+        extra_headers=extra_headers,
+    )
+
+
+def _exec_call(
+    path: str,
+    body: dict[str, Any],
+    *,
+    timeout: TimeoutTypes,
+    default_timeout: httpx.Timeout,
+    extra_headers: Mapping[str, str] | None,
+) -> Call:
     if timeout is None and default_timeout.read is not None:
         # The answer comes when the command exits: wait at least that long.
         runs_for = body.get("timeout_seconds") or SERVER_EXEC_TIMEOUT
@@ -182,9 +199,7 @@ def exec_batch(
             write=default_timeout.write,
             pool=default_timeout.pool,
         )
-    return Call(
-        "POST", _box(box_id) + "/exec", json=body, timeout=timeout, extra_headers=extra_headers
-    )
+    return Call("POST", path, json=body, timeout=timeout, extra_headers=extra_headers)
 
 
 def stream_timeout(timeout: TimeoutTypes, default_timeout: httpx.Timeout) -> TimeoutTypes:
@@ -258,17 +273,62 @@ def read_file(box_id: str, path: str, **opts: Any) -> Call:
     )
 
 
+TAR_ACCEPT = "application/x-tar, application/problem+json"
+
+
+def read_archive(box_id: str, path: str, **opts: Any) -> Call:
+    return Call(
+        "GET",
+        _box(box_id) + "/archive",
+        params=[("path", path)],
+        headers={"Accept": TAR_ACCEPT},
+        **opts,
+    )
+
+
+def write_archive(box_id: str, path: str, data: AsyncUpload, *, mkdir: bool, **opts: Any) -> Call:
+    params = [("path", path), ("mkdir", "true" if mkdir else "false")]
+    return Call(
+        "PUT",
+        _box(box_id) + "/archive",
+        params=params,
+        upload=Upload(data),
+        headers={"Content-Type": "application/x-tar"},
+        **opts,
+    )
+
+
 def snapshot(box_id: str, **opts: Any) -> Call:
     return Call("POST", _box(box_id) + "/snapshot", json={}, **opts)
 
 
-def list_snapshots(*, limit: int | None, cursor: str | None, **opts: Any) -> Call:
+def _page(limit: int | None, cursor: str | None) -> list[tuple[str, str]]:
     params: list[tuple[str, str]] = []
     if limit is not None:
         params.append(("limit", str(limit)))
     if cursor:
         params.append(("cursor", cursor))
+    return params
+
+
+def list_snapshots(
+    *,
+    limit: int | None,
+    cursor: str | None,
+    alias: str | None = None,
+    box_id: str | None = None,
+    **opts: Any,
+) -> Call:
+    params = _page(limit, cursor)
+    if alias:
+        params.append(("alias", alias))
+    if box_id:
+        params.append(("box_id", box_id))
     return Call("GET", "/v1/snapshots", params=params, **opts)
+
+
+def list_aliases(**opts: Any) -> Call:
+    return Call("GET", "/v1/snapshot-aliases", **opts)
 
 
 def _snapshot(snapshot_id: str) -> str:
@@ -293,6 +353,16 @@ def delete_alias(snapshot_id: str, alias: str, **opts: Any) -> Call:
     return Call("DELETE", f"{_snapshot(snapshot_id)}/aliases/{_seg(alias)}", **opts)
 
 
+ALIAS_PREFIX = "alias:"
+
+
+def alias_name(snapshot_id: str) -> str | None:
+    """NAME for "alias:NAME", None for a snapshot id."""
+    if snapshot_id.startswith(ALIAS_PREFIX):
+        return snapshot_id.removeprefix(ALIAS_PREFIX)
+    return None
+
+
 def create_preview_token(
     box_id: str, port: int, *, expires_in_seconds: int | None, **opts: Any
 ) -> Call:
@@ -308,13 +378,113 @@ def revoke_preview_token(box_id: str, token_id: str, **opts: Any) -> Call:
     return Call("DELETE", f"{_box(box_id)}/proxy-tokens/{_seg(token_id)}", **opts)
 
 
-def proxy_url(
-    base_url: str, box_id: str, port: int, path: str = "", *, token: str | None = None
-) -> str:
+def _proxy(prefix: str, port: int, path: str, token: str | None) -> str:
     if not 0 < int(port) < 65536:
         raise ValueError(f"port must be 1-65535, got {port}")
     path = path.lstrip("/")
-    url = f"{base_url}{_box(box_id)}/proxy/{int(port)}/{path}"
+    url = f"{prefix}/proxy/{int(port)}/{path}"
     if token is not None:
         url += ("&" if "?" in path else "?") + "token=" + quote(token, safe="")
     return url
+
+
+def proxy_url(
+    base_url: str, box_id: str, port: int, path: str = "", *, token: str | None = None
+) -> str:
+    return _proxy(base_url + _box(box_id), port, path, token)
+
+
+# devboxes
+
+
+def _devbox(ref: str) -> str:
+    if not ref:
+        raise ValueError("devbox id or name must not be empty")
+    return f"/v1/devboxes/{_seg(ref)}"
+
+
+def create_devbox(
+    *,
+    name: str,
+    image: str | None,
+    snapshot_id: str | None,
+    cpus: int | None,
+    memory_mib: int | None,
+    disk_gib: int | None,
+    env: Mapping[str, str] | None,
+    auto_stop_seconds: int | None,
+    auto_start: bool | None,
+    **opts: Any,
+) -> Call:
+    if not name:
+        raise ValueError("a devbox needs a name")
+    body = _compact(
+        name=name,
+        image=image,
+        snapshot_id=snapshot_id,
+        cpus=cpus,
+        memory_mib=memory_mib,
+        disk_gib=disk_gib,
+        env=dict(env) if env is not None else None,
+        auto_stop_seconds=auto_stop_seconds,
+        auto_start=auto_start,
+    )
+    # Not retried: a second try would meet the first's name (409).
+    return Call("POST", "/v1/devboxes", json=body, **opts)
+
+
+def list_devboxes(*, limit: int | None, cursor: str | None, **opts: Any) -> Call:
+    return Call("GET", "/v1/devboxes", params=_page(limit, cursor), **opts)
+
+
+def get_devbox(ref: str, **opts: Any) -> Call:
+    return Call("GET", _devbox(ref), **opts)
+
+
+def update_devbox(
+    ref: str, *, auto_stop_seconds: int | None, auto_start: bool | None, **opts: Any
+) -> Call:
+    body = _compact(auto_stop_seconds=auto_stop_seconds, auto_start=auto_start)
+    return Call("PATCH", _devbox(ref), json=body, idempotent=True, **opts)
+
+
+def delete_devbox(ref: str, **opts: Any) -> Call:
+    return Call("DELETE", _devbox(ref), **opts)
+
+
+def start_devbox(ref: str, **opts: Any) -> Call:
+    # Starting a running devbox is harmless: safe to repeat.
+    return Call("POST", _devbox(ref) + "/start", idempotent=True, **opts)
+
+
+def stop_devbox(ref: str, **opts: Any) -> Call:
+    # Stopping a stopped devbox is harmless: safe to repeat.
+    return Call("POST", _devbox(ref) + "/stop", idempotent=True, **opts)
+
+
+def devbox_events(ref: str, *, after: int | None, **opts: Any) -> Call:
+    params = [("after", str(after))] if after is not None else []
+    return Call("GET", _devbox(ref) + "/events", params=params, **opts)
+
+
+def exec_devbox(
+    ref: str,
+    body: dict[str, Any],
+    *,
+    timeout: TimeoutTypes,
+    default_timeout: httpx.Timeout,
+    extra_headers: Mapping[str, str] | None,
+) -> Call:
+    return _exec_call(
+        _devbox(ref) + "/exec",
+        body,
+        timeout=timeout,
+        default_timeout=default_timeout,
+        extra_headers=extra_headers,
+    )
+
+
+def devbox_proxy_url(
+    base_url: str, ref: str, port: int, path: str = "", *, token: str | None = None
+) -> str:
+    return _proxy(base_url + _devbox(ref), port, path, token)

@@ -13,11 +13,15 @@ import httpx
 from . import _calls
 from ._box import Headers, Hogbox
 from ._config import TokenFile, TokenSource, resolve
+from ._devbox import Devbox
+from ._errors import NotFoundError
+from ._generated.models import Devbox as DevboxView
+from ._generated.models import DevboxList as DevboxPage
 from ._generated.models import Hogbox as HogboxView
 from ._generated.models import HogboxList as HogboxPage
-from ._generated.models import Limits, Me
+from ._generated.models import Limits, Me, SnapshotAlias, SnapshotAliasList, SnapshotList
 from ._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, SyncTransport, TimeoutTypes, to_timeout
-from ._models import HogboxList, SnapshotList, SnapshotRecord
+from ._models import HogboxList, Page, SnapshotRecord
 
 AccessType = Literal["none", "public"]
 
@@ -195,7 +199,16 @@ class Hogland:
     def get_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> SnapshotRecord:
-        """The snapshot with this id (or ``"alias:NAME"``)."""
+        """The snapshot with this id, or the one ``"alias:NAME"`` points at.
+
+        ``NotFoundError`` when there is no such snapshot (or alias) of yours.
+        """
+        alias = _calls.alias_name(snapshot_id)
+        if alias is not None:
+            page = self.list_snapshots(
+                alias=alias, limit=1, timeout=timeout, extra_headers=extra_headers
+            )
+            return _aliased(page, alias)
         call = _calls.get_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
         return SnapshotRecord.model_validate_json(self._transport.send(call).content)
 
@@ -204,27 +217,43 @@ class Hogland:
         *,
         limit: int | None = None,
         cursor: str | None = None,
+        alias: str | None = None,
+        box_id: str | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> SnapshotList:
-        """One page of your snapshots; pass ``next_cursor`` as ``cursor`` for the next."""
+        """One page of your snapshots, newest first; pass ``next_cursor`` as ``cursor``.
+
+        ``alias`` keeps only the snapshot that alias points at; ``box_id`` only
+        the snapshots of that box.
+        """
         call = _calls.list_snapshots(
-            limit=limit, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+            limit=limit,
+            cursor=cursor,
+            alias=alias,
+            box_id=box_id,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return SnapshotList.model_validate_json(self._transport.send(call).content)
 
     def iter_snapshots(
         self,
         *,
+        box_id: str | None = None,
         page_size: int | None = None,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> Iterator[SnapshotRecord]:
-        """Every snapshot, fetching pages as needed."""
+        """Every snapshot (of ``box_id``, if given), fetching pages as needed."""
         cursor: str | None = None
         while True:
             page = self.list_snapshots(
-                limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+                limit=page_size,
+                cursor=cursor,
+                box_id=box_id,
+                timeout=timeout,
+                extra_headers=extra_headers,
             )
             yield from page.items
             if not page.next_cursor:
@@ -234,7 +263,12 @@ class Hogland:
     def delete_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
     ) -> None:
-        """Delete a snapshot."""
+        """Delete a snapshot nothing stands on.
+
+        While boxes made from it live, snapshots stack on it, aliases point
+        at it or a stopped devbox keeps its disk in it, the server refuses
+        with ``ConflictError``, whose ``dependents`` names them.
+        """
         call = _calls.delete_snapshot(snapshot_id, timeout=timeout, extra_headers=extra_headers)
         self._transport.send(call)
 
@@ -245,11 +279,15 @@ class Hogland:
         *,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
-    ) -> None:
-        """Point ``alias`` at a snapshot (moving it if it named another); then
-        ``create(snapshot_id="alias:" + alias)`` starts from that snapshot."""
+    ) -> SnapshotAlias:
+        """Point ``alias`` at a snapshot, moving it in one step if it named another.
+
+        Then ``create(snapshot_id="alias:" + alias)`` starts from that
+        snapshot. The answer's ``previous_snapshot_id`` says where a moved
+        alias pointed before.
+        """
         call = _calls.set_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
-        self._transport.send(call)
+        return SnapshotAlias.model_validate_json(self._transport.send(call).content)
 
     def delete_alias(
         self,
@@ -259,9 +297,107 @@ class Hogland:
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> None:
-        """Remove ``alias`` from a snapshot."""
+        """Remove ``alias``, which must point at ``snapshot_id``."""
         call = _calls.delete_alias(snapshot_id, alias, timeout=timeout, extra_headers=extra_headers)
         self._transport.send(call)
+
+    def list_aliases(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> SnapshotAliasList:
+        """Your aliases, by name, each with the ``snapshot_id`` it points at."""
+        call = _calls.list_aliases(timeout=timeout, extra_headers=extra_headers)
+        return SnapshotAliasList.model_validate_json(self._transport.send(call).content)
+
+    # devboxes
+
+    def create_devbox(
+        self,
+        name: str,
+        *,
+        image: str | None = None,
+        snapshot_id: str | None = None,
+        cpus: int | None = None,
+        memory_mib: int | None = None,
+        disk_gib: int | None = None,
+        env: Mapping[str, str] | None = None,
+        auto_stop_seconds: int | None = None,
+        auto_start: bool | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Devbox:
+        """Make a named, long-lived devbox and start it; returns once its box runs.
+
+        ``name`` is unique among your devboxes (a clash raises
+        ``ConflictError``) and works wherever its id does. ``snapshot_id``
+        (an id or ``"alias:NAME"``) starts it from a snapshot. It stops after
+        ``auto_stop_seconds`` without exec, file or proxy calls (0 never;
+        server default 1800), keeping its disk; with ``auto_start`` (server
+        default on) an exec or proxied request starts it again.
+        """
+        call = _calls.create_devbox(
+            name=name,
+            image=image,
+            snapshot_id=snapshot_id,
+            cpus=cpus,
+            memory_mib=memory_mib,
+            disk_gib=disk_gib,
+            env=env,
+            auto_stop_seconds=auto_stop_seconds,
+            auto_start=auto_start,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return self._devbox(self._transport.send(call).content)
+
+    def get_devbox(
+        self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> Devbox:
+        """Your devbox with this id (``dbx-...``) or name (``NotFoundError`` if none)."""
+        call = _calls.get_devbox(devbox, timeout=timeout, extra_headers=extra_headers)
+        return self._devbox(self._transport.send(call).content)
+
+    def list_devboxes(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Page[Devbox]:
+        """One page of your devboxes, newest first; pass ``next_cursor`` as ``cursor``."""
+        call = _calls.list_devboxes(
+            limit=limit, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+        )
+        page = DevboxPage.model_validate_json(self._transport.send(call).content)
+        return Page(items=[Devbox(self, view) for view in page.items], next_cursor=page.next_cursor)
+
+    def iter_devboxes(
+        self,
+        *,
+        page_size: int | None = None,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> Iterator[Devbox]:
+        """Every devbox, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = self.list_devboxes(
+                limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
+            )
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def delete_devbox(
+        self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Destroy a devbox's box and delete the devbox, its history and its snapshots."""
+        call = _calls.delete_devbox(devbox, timeout=timeout, extra_headers=extra_headers)
+        self._transport.send(call)
+
+    def _devbox(self, content: bytes) -> Devbox:
+        return Devbox(self, DevboxView.model_validate_json(content))
 
     def _box(self, content: bytes) -> Hogbox:
         return Hogbox(self, HogboxView.model_validate_json(content))
@@ -294,3 +430,10 @@ class Hogland:
         page = HogboxPage.model_validate_json(self._transport.send(call).content)
         items: builtins.list[Hogbox] = [Hogbox(self, view) for view in page.items]
         return HogboxList(items=items, next_cursor=page.next_cursor)
+
+
+def _aliased(page: SnapshotList, alias: str) -> SnapshotRecord:
+    """The snapshot a page filtered by alias holds, or NotFoundError."""
+    if not page.items:
+        raise NotFoundError(f"snapshot alias {alias} not found", status_code=404)
+    return page.items[0]

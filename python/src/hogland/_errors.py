@@ -129,6 +129,16 @@ class ConflictError(APIError):
     by itself where the call is safe to repeat.
     """
 
+    @property
+    def dependents(self) -> dict[str, list[str]] | None:
+        """What stands on a snapshot that could not be deleted, by kind.
+
+        ``{"boxes": [...], "snapshots": [...], "aliases": [...], "devboxes": [...]}``
+        (kinds with none are left out); ``None`` when the answer names none.
+        """
+        value = (self.body or {}).get("dependents")
+        return value if isinstance(value, dict) else None
+
 
 class RateLimitError(APIError):
     """429: too many requests; wait ``retry_after`` seconds."""

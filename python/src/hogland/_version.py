@@ -1,3 +1,3 @@
 """The package version, the single source of truth (read by hatchling)."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -109,6 +109,11 @@ def _start(bin_dir: Path, data_dir: Path, log: Path) -> tuple[subprocess.Popen[s
 
 def _destroy_all(plane: Plane) -> None:
     with plane.client() as client:
+        for devbox in list(client.iter_devboxes()):
+            try:
+                devbox.delete()
+            except APIError as exc:
+                print(f"cleanup: delete devbox {devbox.id}: {exc}")
         for box in client.iter_boxes(status=["creating", "running", "paused"]):
             try:
                 box.destroy()
@@ -178,12 +183,6 @@ def box(client: hogland.Hogland) -> Iterator[hogland.Hogbox]:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def missing_route(exc: APIError) -> bool:
-    """True when hogplane answered that the route does not exist (yet)."""
-    detail = (exc.body or {}).get("detail") or ""
-    return exc.status_code == 404 and detail.startswith("no such endpoint")
 
 
 def require_image(name: str) -> None:

@@ -26,5 +26,5 @@ def test_sandbox_base_adapter_example(plane: Plane) -> None:
     assert "execute: exit 0: hello from box-" in out
     assert "execute_stream: ['1', '2', '3']" in out
     assert "-> 200 'served from the sandbox'" in out
-    assert "snapshot: " in out
+    assert "snapshot: snap-" in out
     assert "destroyed: shutdown" in out

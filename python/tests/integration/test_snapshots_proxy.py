@@ -1,4 +1,4 @@
-"""Snapshots and the HTTP proxy: these skip while hogplane lacks the routes."""
+"""Snapshots, aliases and the HTTP proxy against a real hogplane."""
 
 from __future__ import annotations
 
@@ -6,44 +6,80 @@ import httpx
 import pytest
 
 import hogland
-from hogland import APIError, NotFoundError
+from hogland import ConflictError, NotFoundError, SnapshotAlias, SnapshotRecord
 
-from .conftest import Plane, missing_route, unique
-
-
-def _skip_if_missing(exc: APIError, what: str) -> None:
-    if missing_route(exc):
-        pytest.skip(f"hogplane has no {what} route yet ({exc.message})")
+from .conftest import Plane, unique
 
 
 def test_snapshot_alias_and_restore(client: hogland.Hogland) -> None:
-    with client.create(image="busybox", name=unique("golden")) as golden:
+    """The golden-image flow: bake, snapshot, alias, start task boxes from the alias."""
+    # A shape other than the defaults, to see boxes from the snapshot take it.
+    with client.create(image="busybox", name=unique("golden"), cpus=2, memory_mib=768) as golden:
         golden.write_file("/opt/setup-done", b"baked\n", mkdir=True)
-        try:
-            snap = golden.snapshot()
-        except APIError as exc:
-            _skip_if_missing(exc, "snapshot")
-            raise
-        assert snap.id
-        assert snap.size_bytes is not None
-        assert snap.pause_ms is not None
+        snap = golden.snapshot()
+        assert isinstance(snap, SnapshotRecord)
+        assert snap.id.startswith("snap-")
+        assert (snap.box_id, snap.kind, snap.image) == (golden.id, "filesystem", "busybox")
+        assert (snap.spec.cpus, snap.spec.memory_mib) == (2, 768)
+        assert snap.size_bytes > 0
+        assert snap.pause_ms >= 0
+        assert snap.aliases == []
         assert golden.refresh().status == "running"
 
         alias = unique("golden")
-        client.set_alias(snap.id, alias)
-        assert alias in client.get_snapshot(snap.id).aliases
-        assert snap.id in {s.id for s in client.iter_snapshots()}
+        pointed = client.set_alias(snap.id, alias)
+        assert isinstance(pointed, SnapshotAlias)
+        assert (pointed.name, pointed.snapshot_id, pointed.previous_snapshot_id) == (
+            alias,
+            snap.id,
+            None,
+        )
+        assert alias in {a.name for a in client.list_aliases().items}
+        assert client.get_snapshot(snap.id).aliases == [alias]
+        assert client.get_snapshot(f"alias:{alias}").id == snap.id
+        assert [s.id for s in client.list_snapshots(box_id=golden.id).items] == [snap.id]
+        assert [s.id for s in client.list_snapshots(alias=alias).items] == [snap.id]
+        assert snap.id in {s.id for s in client.iter_snapshots(page_size=1)}
 
-        with client.create(snapshot_id=f"alias:{alias}", access_type="none") as task:
-            assert task.read_file("/opt/setup-done") == b"baked\n"
-            assert task.view.snapshot_id
+        tasks = [
+            client.create(snapshot_id=f"alias:{alias}", access_type="none", kind="agent")
+            for _ in range(2)
+        ]
+        try:
+            for task in tasks:
+                assert task.read_file("/opt/setup-done") == b"baked\n"
+                assert task.view.snapshot_id == snap.id
+                # No shape given: the snapshot's.
+                assert (task.spec.cpus, task.spec.memory_mib, task.spec.image) == (
+                    2,
+                    768,
+                    "busybox",
+                )
+            # Each box writes its own layer.
+            tasks[0].write_file("/opt/mine", b"0")
+            assert tasks[1].exec(["test", "-e", "/opt/mine"]).exit_code == 1
 
-        with client.create(snapshot_id=snap.id) as by_id:
-            assert by_id.exec(["cat", "/opt/setup-done"]).stdout == "baked\n"
+            with pytest.raises(ConflictError) as in_use:
+                client.delete_snapshot(snap.id)
+            assert in_use.value.dependents is not None
+            assert sorted(in_use.value.dependents["boxes"]) == sorted(t.id for t in tasks)
+            assert in_use.value.dependents["aliases"] == [alias]
+        finally:
+            for task in tasks:
+                task.destroy()
+
+        # The alias still stands on it.
+        with pytest.raises(ConflictError) as aliased:
+            client.delete_snapshot(snap.id)
+        assert aliased.value.dependents == {"aliases": [alias]}
 
         client.delete_alias(snap.id, alias)
-        with pytest.raises(APIError):
+        assert alias not in {a.name for a in client.list_aliases().items}
+        with pytest.raises(NotFoundError, match="alias"):
             client.create(snapshot_id=f"alias:{alias}")
+        with pytest.raises(NotFoundError):
+            client.get_snapshot(f"alias:{alias}")
+
         client.delete_snapshot(snap.id)
         with pytest.raises(NotFoundError):
             client.get_snapshot(snap.id)
@@ -56,8 +92,6 @@ def test_proxy_url_reaches_a_server_in_the_box(client: hogland.Hogland, plane: P
         assert started.exit_code == 0, started.stderr
         with httpx.Client(timeout=30) as http:
             with_header = http.get(box.proxy_url(8080, "index.html"), headers=box.proxy_headers())
-            if with_header.status_code == 404 and "no such endpoint" in with_header.text:
-                pytest.skip(f"hogplane has no proxy route yet ({with_header.text.strip()})")
             assert with_header.status_code == 200, with_header.text
             assert with_header.text == "hello from the box\n"
 
@@ -76,11 +110,7 @@ def test_preview_token_opens_one_port(client: hogland.Hogland) -> None:
     with client.create(image="busybox") as box:
         box.write_file("/www/index.html", b"preview\n", mkdir=True)
         assert box.exec(["httpd", "-p", "127.0.0.1:8081", "-h", "/www"]).exit_code == 0
-        try:
-            link = box.create_preview_token(8081, expires_in_seconds=300)
-        except APIError as exc:
-            _skip_if_missing(exc, "preview token")
-            raise
+        link = box.create_preview_token(8081, expires_in_seconds=300)
         assert link.token
         assert link.url
         with httpx.Client(timeout=30) as http:

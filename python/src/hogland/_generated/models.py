@@ -96,7 +96,7 @@ class HogboxSpec(HoglandModel):
 
 
 class Hogbox(HoglandModel):
-    id: Annotated[str, Field(pattern="^box-[0-9a-f]{12}$")]
+    id: str
     status: Literal["creating", "running", "paused", "stopped", "failed"] | str
     termination_reason: str | None = None
     """
@@ -319,7 +319,7 @@ class Shape(HoglandModel):
 
 
 class Snapshot(HoglandModel):
-    id: Annotated[str, Field(pattern="^snap-[0-9a-f]{12}$")]
+    id: str
     box_id: str
     """
     The box it was taken from.
@@ -386,7 +386,7 @@ class SnapshotAliasList(HoglandModel):
 
 
 class Devbox(HoglandModel):
-    id: Annotated[str, Field(pattern="^dbx-[0-9a-f]{12}$")]
+    id: str
     name: str
     status: Literal["running", "stopped", "starting", "stopping", "failed"] | str
     box_id: str | None = None
