@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/internal/runtime/oci"
 )
 
 var (
@@ -146,11 +148,28 @@ func startPlaneOpts(t testing.TB, dataDir string, o planeOptions) *plane {
 	t.Cleanup(func() {
 		p.destroyAll()
 		p.stop(syscall.SIGTERM)
+		removeLeftovers(t, dataDir)
 		if t.Failed() {
 			t.Logf("hogplane log:\n%s", p.logs)
 		}
 	})
 	return p
+}
+
+// removeLeftovers destroys, through the driver itself, any box a stopped
+// plane still holds (boxes of principals the test made without keeping
+// their credentials), so no test leaves processes, mounts or cgroups.
+func removeLeftovers(t testing.TB, dataDir string) {
+	t.Helper()
+	d, err := oci.New(oci.Config{StateDir: filepath.Join(dataDir, "oci")})
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	if err := d.Cleanup(context.Background(), nil); err != nil {
+		t.Errorf("cleanup: %v", err)
+	}
+	_ = os.Remove(d.Config().RunDir) // only if empty; a restarted plane may share it
 }
 
 // stop signals hogplane and waits for it to exit.
