@@ -199,34 +199,12 @@ func (s *Store) ListBoxes(ctx context.Context, f BoxFilter) ([]Box, string, erro
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
-	args = append(args, f.Limit+1)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	out, next, err := page(ctx, s, q, append(args, f.Limit+1), f.Limit, scanBox,
+		func(b *Box) (time.Time, string) { return b.CreatedAt, b.ID })
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Box
-	for rows.Next() {
-		b, err := scanBox(rows)
-		if err != nil {
-			_ = rows.Close()
-			return nil, "", err
-		}
-		out = append(out, b)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = encodeCursor(nanos(last.CreatedAt), last.ID)
-	}
-	ptrs := make([]*Box, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, next, s.loadTags(ctx, ptrs)
+	return out, next, s.loadTags(ctx, pointers(out))
 }
 
 func encodeCursor(at int64, id string) string {

@@ -212,33 +212,12 @@ func (s *Store) ListSnapshots(ctx context.Context, f SnapshotFilter) ([]Snapshot
 	}
 	q := `SELECT ` + snapshotColumns + ` FROM snapshots WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY created_at DESC, id DESC LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, q, append(args, f.Limit+1)...)
+	out, next, err := page(ctx, s, q, append(args, f.Limit+1), f.Limit, scanSnapshot,
+		func(sn *Snapshot) (time.Time, string) { return sn.CreatedAt, sn.ID })
 	if err != nil {
 		return nil, "", err
 	}
-	var out []Snapshot
-	for rows.Next() {
-		sn, err := scanSnapshot(rows)
-		if err != nil {
-			_ = rows.Close()
-			return nil, "", err
-		}
-		out = append(out, sn)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = encodeCursor(nanos(last.CreatedAt), last.ID)
-	}
-	ptrs := make([]*Snapshot, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
-	return out, next, s.loadAliases(ctx, ptrs)
+	return out, next, s.loadAliases(ctx, pointers(out))
 }
 
 // SnapshotDependents names what stands on a snapshot.
