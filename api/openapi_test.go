@@ -73,6 +73,7 @@ func TestSchemasMatchTypes(t *testing.T) {
 		{"UpdateHogboxRequest", UpdateBoxRequest{}, false},
 		{"ExecRequest", ExecRequest{}, false},
 		{"ExecResult", ExecResult{}, true},
+		{"SignalRequest", SignalRequest{}, false},
 		{"ExecEvent", ExecEvent{}, true},
 		{"FileInfo", FileInfo{}, true},
 		{"BoxEvent", BoxEvent{}, true},

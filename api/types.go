@@ -224,6 +224,9 @@ type ExecRequest struct {
 	Workdir        string            `json:"workdir,omitempty"`
 	Stdin          string            `json:"stdin,omitempty"`
 	TimeoutSeconds float64           `json:"timeout_seconds,omitempty"`
+	// StdinOpen (streaming exec only) keeps stdin open after Stdin, for
+	// more input sent to .../execs/{exec_id}/stdin.
+	StdinOpen bool `json:"stdin_open,omitempty"`
 }
 
 // ExecResult is the outcome of a batch exec. ExitCode is -1 when the
@@ -330,4 +333,10 @@ type PreviewToken struct {
 // PreviewTokenList answers GET /v1/hogboxes/{id}/proxy-tokens.
 type PreviewTokenList struct {
 	Items []PreviewToken `json:"items"`
+}
+
+// SignalRequest is the body of POST .../execs/{exec_id}/signal: a signal
+// name with or without SIG ("TERM", "SIGKILL"), or its number.
+type SignalRequest struct {
+	Signal string `json:"signal"`
 }

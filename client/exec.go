@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 
@@ -225,4 +226,27 @@ func decodeExecEvent(raw sseEvent) (api.ExecEvent, error) {
 		ev.Kind = raw.event
 	}
 	return ev, nil
+}
+
+// WriteExecStdin streams r to the stdin of a running streaming exec
+// (started with StdinOpen), then closes its stdin unless keepOpen. Not
+// retried: stdin bytes must not arrive twice.
+func (c *Client) WriteExecStdin(ctx context.Context, boxID, execID string, r io.Reader, keepOpen bool) error {
+	q := url.Values{}
+	if keepOpen {
+		q.Set("close", "false")
+	}
+	return c.do(ctx, call{
+		method: http.MethodPost, path: boxPath(boxID) + "/execs/" + escape(execID) + "/stdin", query: q,
+		body: r, size: bodySize(r), contentType: "application/octet-stream",
+	}, nil)
+}
+
+// SignalExec sends a signal (req.Signal: "TERM", "KILL", "INT", ...) to a
+// running exec's process group.
+func (c *Client) SignalExec(ctx context.Context, boxID, execID string, req api.SignalRequest) error {
+	return c.do(ctx, call{
+		method: http.MethodPost, path: boxPath(boxID) + "/execs/" + escape(execID) + "/signal",
+		json: req,
+	}, nil)
 }

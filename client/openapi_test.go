@@ -75,6 +75,12 @@ var operations = map[string]struct {
 		_, err := c.ExecEvents(ctx, testBox, "exe-1", 0)
 		return err
 	}},
+	"execStdinHogbox": {"WriteExecStdin", func(ctx context.Context, c *Client) error {
+		return c.WriteExecStdin(ctx, testBox, "exe-1", strings.NewReader("x"), false)
+	}},
+	"execSignalHogbox": {"SignalExec", func(ctx context.Context, c *Client) error {
+		return c.SignalExec(ctx, testBox, "exe-1", api.SignalRequest{Signal: "TERM"})
+	}},
 	"writeFileHogbox": {"WriteFile", func(ctx context.Context, c *Client) error {
 		_, err := c.WriteFile(ctx, testBox, "/f", strings.NewReader("x"), WriteFileOptions{})
 		return err
@@ -277,6 +283,7 @@ var schemaTypes = map[string]reflect.Type{
 	"UpdateHogboxRequest":       reflect.TypeFor[api.UpdateBoxRequest](),
 	"BoxEventList":              reflect.TypeFor[api.BoxEventList](),
 	"ExecRequest":               reflect.TypeFor[api.ExecRequest](),
+	"SignalRequest":             reflect.TypeFor[api.SignalRequest](),
 	"ExecResult":                reflect.TypeFor[api.ExecResult](),
 	"FileInfo":                  reflect.TypeFor[api.FileInfo](),
 	"CreatePrincipalRequest":    reflect.TypeFor[api.CreatePrincipalRequest](),

@@ -46,11 +46,47 @@ func (m *Manager) StartExec(ctx context.Context, owner, id string, req api.ExecR
 	}
 	defer m.release(h)
 	defer m.observe(execSeconds, "stream", time.Now())
-	execID, err := h.agent.StartExec(ctx, req)
+	execID, err := h.agent.StartExecWith(ctx, req, client.StartOptions{KeepStdinOpen: req.StdinOpen})
 	if err != nil {
 		return "", m.agentErr(ctx, h, err)
 	}
 	return execID, nil
+}
+
+// ExecStdin streams body to the stdin of a running exec, then closes its
+// stdin unless keepOpen. An exec started without stdin_open has no stdin
+// left to write to (errs.Conflict from the agent).
+func (m *Manager) ExecStdin(ctx context.Context, owner, id, execID string, body io.Reader, keepOpen bool) error {
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return err
+	}
+	defer m.release(h)
+	if keepOpen {
+		err = h.agent.AppendStdin(ctx, execID, body)
+	} else {
+		err = h.agent.WriteStdin(ctx, execID, body)
+	}
+	if err != nil {
+		return m.agentErr(ctx, h, err)
+	}
+	return nil
+}
+
+// ExecSignal sends a signal to an exec's process group.
+func (m *Manager) ExecSignal(ctx context.Context, owner, id, execID, signal string) error {
+	if signal == "" {
+		return errs.New(errs.Invalid, "signal is required, e.g. \"TERM\" or \"KILL\"")
+	}
+	h, err := m.ready(ctx, owner, id)
+	if err != nil {
+		return err
+	}
+	defer m.release(h)
+	if err := h.agent.Signal(ctx, execID, signal); err != nil {
+		return m.agentErr(ctx, h, err)
+	}
+	return nil
 }
 
 // Events streams the raw server-sent events of an exec with seq > after,

@@ -170,6 +170,9 @@ func validateExec(req *api.ExecRequest, l Limits, stream bool) error {
 			return fmt.Errorf("workdir: %w", err)
 		}
 	}
+	if req.StdinOpen && !stream {
+		return errs.New(errs.Invalid, "stdin_open applies to exec/stream only; a batch exec reads stdin from the request")
+	}
 	t := req.TimeoutSeconds
 	switch {
 	case t < 0:

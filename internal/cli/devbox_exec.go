@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -73,4 +74,20 @@ hogplane's batch cap per stream); exit codes are those of hog exec.`,
 	f.StringArrayVarP(&env, "env", "e", nil, "environment variable KEY=VALUE (repeatable)")
 	f.BoolVarP(&noStdin, "no-stdin", "n", false, "do not read stdin")
 	return cmd
+}
+
+// readStdin reads all of stdin for a batch exec's request. The API carries
+// batch stdin as a JSON string, so it must be text.
+func readStdin(r io.Reader) (string, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", fmt.Errorf("read stdin: %w", err)
+	}
+	if !utf8.Valid(b) {
+		return "", hintError{
+			err:  errors.New("stdin is not UTF-8 text, and a devbox exec takes only text as stdin"),
+			hint: "copy binary input into the box with hog cp, and redirect from the file there",
+		}
+	}
+	return string(b), nil
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -231,6 +233,23 @@ func TestExec(t *testing.T) {
 	r := u.run("", "exec", box, "--", "sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a")
 	if r.code != 0 || len(r.stdout) != 3000000 || strings.Trim(r.stdout, "a") != "" {
 		t.Errorf("big output: exit %d, %d bytes", r.code, len(r.stdout))
+	}
+	// Stdin streams as bytes, of any size: every byte value, 3 MiB of it.
+	var in strings.Builder
+	for in.Len() < 3<<20 {
+		for b := 0; b < 256; b++ {
+			in.WriteByte(byte(b))
+		}
+	}
+	sum := sha256.Sum256([]byte(in.String()))
+	r = u.run(in.String(), "exec", box, "--", "sh", "-c", "sha256sum | cut -d' ' -f1")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != hex.EncodeToString(sum[:]) {
+		t.Errorf("binary stdin: %s", r)
+	}
+	// A command that stops reading early is no error for hog.
+	r = u.run(in.String(), "exec", box, "--", "head", "-c", "3")
+	if r.code != 0 || r.stdout != "\x00\x01\x02" || r.stderr != "" {
+		t.Errorf("early-exiting reader: %s", r)
 	}
 	// A command that is not there is hogplane's error, so hog's exit 1.
 	r = u.run("", "exec", box, "--", "no-such-command")

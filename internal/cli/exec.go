@@ -7,7 +7,6 @@ import (
 	"io"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -40,8 +39,9 @@ func (a *app) execCommand() *cobra.Command {
 command's exit code. hog's own flags go before BOX; everything after BOX is
 the command.
 
-When stdin is not a terminal, hog reads all of it and hands it to the
-command (text only, up to about 1 MiB, for now; -n turns this off).
+When stdin is not a terminal, hog streams it to the command as it comes
+(any bytes, any size) and closes the command's stdin at its end; -n turns
+this off.
 
 Exit codes: the command's own (0-255); 137 when --timeout killed it (with
 SIGKILL); 255 when another signal killed it; 130 when hog was interrupted
@@ -69,16 +69,15 @@ bad token, ...) and 2 for a bad command line.`,
 					return err
 				}
 			}
+			var stdin io.Reader
 			if !noStdin && !isTerminal(a.stdin) {
-				if req.Stdin, err = readStdin(a.stdin); err != nil {
-					return err
-				}
+				stdin, req.StdinOpen = a.stdin, true
 			}
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			return a.streamExec(cmd.Context(), c, args[0], req)
+			return a.streamExec(cmd.Context(), c, args[0], req, stdin)
 		},
 	}
 	f := cmd.Flags()
@@ -109,33 +108,18 @@ func parseTimeout(v string) (float64, error) {
 	return d.Seconds(), nil
 }
 
-// readStdin reads all of stdin for the request. The API carries stdin as
-// a JSON string, so it must be text.
-func readStdin(r io.Reader) (string, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return "", fmt.Errorf("read stdin: %w", err)
-	}
-	if !utf8.Valid(b) {
-		return "", hintError{
-			err:  errors.New("stdin is not UTF-8 text, and hogplane takes only text as stdin for now"),
-			hint: "copy binary input into the box with hog cp, and redirect from the file there: hog exec BOX -- sh -c 'cmd < /tmp/input'",
-		}
-	}
-	return string(b), nil
-}
-
-// streamExec runs req in box, copying its output as it comes, and ends
-// with an exitCodeError carrying the command's exit code.
-func (a *app) streamExec(ctx context.Context, c *client.Client, box string, req api.ExecRequest) error {
+// streamExec runs req in box, copying its output as it comes (and stdin,
+// when not nil, to the command), and ends with an exitCodeError carrying
+// the command's exit code.
+func (a *app) streamExec(ctx context.Context, c *client.Client, box string, req api.ExecRequest, stdin io.Reader) error {
 	s, err := c.ExecStream(ctx, box, req)
 	if err != nil {
-		if client.IsTooLarge(err) && req.Stdin != "" {
-			return hintError{err: err, hint: "stdin travels in the request for now; copy large input in with hog cp and redirect from the file in the box"}
-		}
 		return err
 	}
 	defer s.Close()
+	if stdin != nil {
+		go a.feedStdin(ctx, c, box, s.ID(), stdin)
+	}
 	for {
 		ev, err := s.Next()
 		switch {
@@ -178,4 +162,14 @@ func (a *app) exitStatus(ev api.ExecEvent, timeout float64) int {
 		fmt.Fprintln(a.stderr, "hog: the command was killed by a signal")
 	}
 	return exitKilled
+}
+
+// feedStdin streams stdin to a running exec and closes its stdin at the
+// end. A command that exits before reading everything (head -1) closes
+// its stdin first: that is no error.
+func (a *app) feedStdin(ctx context.Context, c *client.Client, box, execID string, stdin io.Reader) {
+	err := c.WriteExecStdin(ctx, box, execID, stdin, false)
+	if err != nil && !client.IsConflict(err) && ctx.Err() == nil {
+		fmt.Fprintf(a.stderr, "hog: stdin: %v\n", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PostHog/hogland/api"
 )
@@ -181,4 +182,76 @@ func TestExecStream(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad Last-Event-ID: %d", resp.StatusCode)
 	}
+}
+
+// TestExecLiveStdinAndSignal feeds a streaming exec more input while it
+// runs, and stops another with a signal.
+func TestExecLiveStdinAndSignal(t *testing.T) {
+	p := startPlane(t)
+	c := p.client(p.Token)
+	b := c.createBox(api.CreateBoxRequest{Image: "busybox"})
+	base := "/v1/hogboxes/" + b.ID
+	resp := c.request("POST", base+"/exec/stream",
+		strings.NewReader(`{"argv":["sh","-c","while read l; do echo got $l; done; echo eof"],"stdin":"one\n","stdin_open":true}`),
+		map[string]string{"Content-Type": "application/json"})
+	defer resp.Body.Close()
+	execID := resp.Header.Get("X-Exec-Id")
+	events := make(chan sseEvent, 16)
+	go func() {
+		readSSE(t, resp.Body, func(e sseEvent) bool { events <- e; return e.Event == "exit" })
+		close(events)
+	}()
+	next := func() sseEvent {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+			return sseEvent{}
+		}
+	}
+	if e := next(); e.Data.Data != "got one\n" {
+		t.Fatalf("first event %+v", e)
+	}
+	send := func(body, query string) {
+		r := c.request("POST", base+"/execs/"+execID+"/stdin"+query, strings.NewReader(body), nil)
+		r.Body.Close()
+		if r.StatusCode != 204 {
+			t.Fatalf("stdin%s: %d", query, r.StatusCode)
+		}
+	}
+	send("two\n", "?close=false")
+	if e := next(); e.Data.Data != "got two\n" {
+		t.Fatalf("after more stdin: %+v", e)
+	}
+	send("three\n", "") // and close
+	var out strings.Builder
+	var exit sseEvent
+	for e := next(); ; e = next() {
+		if e.Event == "exit" {
+			exit = e
+			break
+		}
+		out.WriteString(e.Data.Data)
+	}
+	if out.String() != "got three\neof\n" || exit.Data.ExitCode == nil || *exit.Data.ExitCode != 0 {
+		t.Errorf("after closing stdin: %q, exit %+v", out.String(), exit.Data)
+	}
+	// Stdin of an exec started without stdin_open is closed already.
+	c.problem("POST", base+"/execs/"+execID+"/stdin", nil, 409)
+	c.problem("POST", base+"/exec", api.ExecRequest{Argv: []string{"true"}, StdinOpen: true}, 400)
+
+	// A signal stops a long exec; -1 says a signal ended it.
+	resp2 := c.request("POST", base+"/exec/stream", strings.NewReader(`{"argv":["sleep","100"]}`),
+		map[string]string{"Content-Type": "application/json"})
+	defer resp2.Body.Close()
+	sleeper := resp2.Header.Get("X-Exec-Id")
+	c.must("POST", base+"/execs/"+sleeper+"/signal", api.SignalRequest{Signal: "TERM"}, nil, 204)
+	evs := readSSE(t, resp2.Body, nil)
+	last := evs[len(evs)-1]
+	if last.Event != "exit" || last.Data.ExitCode == nil || *last.Data.ExitCode != -1 {
+		t.Errorf("signalled exec ended with %+v", last.Data)
+	}
+	c.problem("POST", base+"/execs/"+sleeper+"/signal", api.SignalRequest{Signal: "TERM"}, 409)
+	c.problem("POST", base+"/execs/"+sleeper+"/signal", api.SignalRequest{}, 400)
 }

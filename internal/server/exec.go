@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/internal/errs"
 )
 
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
@@ -86,4 +88,36 @@ func copyFlushing(w http.ResponseWriter, src io.Reader) error {
 			return err
 		}
 	}
+}
+
+// execStdin streams the raw body to a running exec's stdin; ?close=false
+// keeps stdin open for more (the exec must have been started with
+// stdin_open).
+func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) error {
+	keepOpen := false
+	if v := r.URL.Query().Get("close"); v != "" {
+		c, err := strconv.ParseBool(v)
+		if err != nil {
+			return errs.New(errs.Invalid, "close must be true or false, got %q", v)
+		}
+		keepOpen = !c
+	}
+	if err := s.cfg.Boxes.ExecStdin(r.Context(), identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), r.Body, keepOpen); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// execSignal sends a signal to a running exec's process group.
+func (s *Server) execSignal(w http.ResponseWriter, r *http.Request) error {
+	var req api.SignalRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.cfg.Boxes.ExecSignal(r.Context(), identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), req.Signal); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

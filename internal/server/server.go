@@ -86,6 +86,8 @@ func (s *Server) table() []Route {
 		{Method: "POST", Pattern: "/v1/hogboxes/{id}/exec", handler: s.exec},
 		{Method: "POST", Pattern: "/v1/hogboxes/{id}/exec/stream", handler: s.execStream},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/execs/{exec_id}/events", handler: s.execEvents},
+		{Method: "POST", Pattern: "/v1/hogboxes/{id}/execs/{exec_id}/stdin", handler: s.execStdin},
+		{Method: "POST", Pattern: "/v1/hogboxes/{id}/execs/{exec_id}/signal", handler: s.execSignal},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/events", handler: s.boxEvents},
 		{Method: "PUT", Pattern: "/v1/hogboxes/{id}/files", handler: s.writeFile},
 		{Method: "GET", Pattern: "/v1/hogboxes/{id}/files", handler: s.readFile},

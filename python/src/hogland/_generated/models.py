@@ -180,6 +180,20 @@ class ExecRequest(HoglandModel):
     """
     Batch default 60; streams have none unless given.
     """
+    stdin_open: bool | None = None
+    """
+    Streaming exec only: keep stdin open after `stdin` for POST .../execs/{exec_id}/stdin.
+    """
+
+
+class SignalRequest(HoglandModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    signal: str
+    """
+    A name with or without SIG (TERM, SIGKILL) or a number.
+    """
 
 
 class ExecResult(HoglandModel):
