@@ -325,3 +325,25 @@ func TestDefaultImagePython(t *testing.T) {
 		}
 	}
 }
+
+// TestBoxByName reaches a live box by its name wherever an id goes.
+func TestBoxByName(t *testing.T) {
+	p := startPlane(t)
+	c := p.client(p.Token)
+	b := c.createBox(api.CreateBoxRequest{Image: "busybox", Name: "web"})
+	var got api.Box
+	c.must("GET", "/v1/hogboxes/web", nil, &got, 200)
+	if got.ID != b.ID {
+		t.Errorf("GET by name gave %s, want %s", got.ID, b.ID)
+	}
+	if out := c.sh("web", "hostname"); strings.TrimSpace(out) != b.ID {
+		t.Errorf("exec by name ran in %q", out)
+	}
+	other := p.newPrincipal("other")
+	other.problem("GET", "/v1/hogboxes/web", nil, 404)
+	c.must("DELETE", "/v1/hogboxes/web", nil, nil, 204)
+	if pr := c.problem("GET", "/v1/hogboxes/web", nil, 404); !strings.Contains(pr.Detail, "web") {
+		t.Errorf("a destroyed box's name: %s", pr.Detail)
+	}
+	c.must("GET", "/v1/hogboxes/"+b.ID, nil, &got, 200) // the record stays, by id
+}

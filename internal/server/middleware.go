@@ -89,6 +89,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 				if err = s.cfg.Limiter.Allow(ident.Principal.ID, rt.Create); err != nil {
 					return
 				}
+				if err = s.resolveBoxName(r, rt, ident.Principal.ID); err != nil {
+					return
+				}
 			}
 			err = rt.handler(w, r)
 		}()

@@ -317,3 +317,12 @@ func (s *Store) CountByStatus(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// LiveBoxID returns the id of the owner's live box with name, or
+// errs.NotFound.
+func (s *Store) LiveBoxID(ctx context.Context, ownerID, name string) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM boxes WHERE owner_id = ? AND name = ?
+AND status IN ('creating', 'running', 'paused')`, ownerID, name).Scan(&id)
+	return id, notFound(err, "box "+name)
+}
