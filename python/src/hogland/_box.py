@@ -29,7 +29,14 @@ from ._generated.models import (
 from ._generated.models import Hogbox as HogboxView
 from ._http import AsyncUpload, Call, SyncUpload, TimeoutTypes
 from ._models import SnapshotRecord
-from ._streams import DEFAULT_CHUNK, AsyncExecStream, AsyncFileStream, ExecStream, FileStream
+from ._streams import (
+    DEFAULT_CHUNK,
+    AsyncExecStream,
+    AsyncFileStream,
+    ExecStream,
+    FileStream,
+    StdinData,
+)
 
 if TYPE_CHECKING:
     from ._async import AsyncHogland
@@ -232,6 +239,7 @@ class Hogbox(_BoxBase):
         env: Mapping[str, str] | None = None,
         workdir: str | None = None,
         stdin: str | bytes | None = None,
+        stdin_open: bool = False,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> ExecStream:
@@ -240,13 +248,62 @@ class Hogbox(_BoxBase):
         No output cap. A dropped connection is resumed from the last event
         seen. By default the stream has no read timeout (a command may be
         silent for long); ``timeout=`` sets one.
+
+        ``stdin`` is written first; with ``stdin_open=True`` stdin then stays
+        open for ``stream.send_stdin(data, close=...)`` / ``close_stdin()``.
+        ``stream.signal("TERM")`` signals the command's process group.
         """
         body = _calls.exec_body(
-            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+            argv,
+            timeout_seconds=timeout_seconds,
+            env=env,
+            workdir=workdir,
+            stdin=stdin,
+            stdin_open=stdin_open,
         )
         timeout = _calls.stream_timeout(timeout, self._t.timeout)
         start = _calls.exec_stream(self.id, body, timeout=timeout, extra_headers=extra_headers)
-        return ExecStream(self._t, start, _resume_call(self.id, timeout, extra_headers))
+        return ExecStream(self._t, start, _resume_call(self.id, timeout, extra_headers), self.id)
+
+    def send_stdin(
+        self,
+        exec_id: str,
+        data: StdinData,
+        *,
+        close: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Write ``data`` to the stdin of the running streaming exec ``exec_id``.
+
+        For callers holding only the id (``stream.exec_id``); a stream has
+        ``stream.send_stdin`` itself. The exec must have been started with
+        ``stdin_open=True``. Stdin is closed afterwards unless ``close=False``.
+        Never retried. ``ConflictError`` when stdin is already closed or the
+        command has exited.
+        """
+        call = _calls.exec_stdin(
+            self.id, exec_id, data, close=close, timeout=timeout, extra_headers=extra_headers
+        )
+        self._t.send(call)
+
+    def signal_exec(
+        self,
+        exec_id: str,
+        sig: str | int = "TERM",
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Send a signal (``"TERM"``, ``"SIGKILL"``, a number) to exec ``exec_id``'s process group.
+
+        A command killed by a signal exits with ``exit_code`` -1. Never
+        retried. ``ConflictError`` once the command has exited.
+        """
+        call = _calls.exec_signal(
+            self.id, exec_id, sig, timeout=timeout, extra_headers=extra_headers
+        )
+        self._t.send(call)
 
     # files
 
@@ -600,6 +657,7 @@ class AsyncHogbox(_BoxBase):
         env: Mapping[str, str] | None = None,
         workdir: str | None = None,
         stdin: str | bytes | None = None,
+        stdin_open: bool = False,
         timeout: TimeoutTypes = None,
         extra_headers: Headers = None,
     ) -> AsyncExecStream:
@@ -609,11 +667,47 @@ class AsyncHogbox(_BoxBase):
         ``async with box.exec_stream(argv) as stream``.
         """
         body = _calls.exec_body(
-            argv, timeout_seconds=timeout_seconds, env=env, workdir=workdir, stdin=stdin
+            argv,
+            timeout_seconds=timeout_seconds,
+            env=env,
+            workdir=workdir,
+            stdin=stdin,
+            stdin_open=stdin_open,
         )
         timeout = _calls.stream_timeout(timeout, self._t.timeout)
         start = _calls.exec_stream(self.id, body, timeout=timeout, extra_headers=extra_headers)
-        return AsyncExecStream(self._t, start, _resume_call(self.id, timeout, extra_headers))
+        return AsyncExecStream(
+            self._t, start, _resume_call(self.id, timeout, extra_headers), self.id
+        )
+
+    async def send_stdin(
+        self,
+        exec_id: str,
+        data: StdinData,
+        *,
+        close: bool = True,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Write ``data`` to exec ``exec_id``'s stdin (see ``Hogbox.send_stdin``)."""
+        call = _calls.exec_stdin(
+            self.id, exec_id, data, close=close, timeout=timeout, extra_headers=extra_headers
+        )
+        await self._t.send(call)
+
+    async def signal_exec(
+        self,
+        exec_id: str,
+        sig: str | int = "TERM",
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Send a signal to exec ``exec_id``'s process group (see ``Hogbox.signal_exec``)."""
+        call = _calls.exec_signal(
+            self.id, exec_id, sig, timeout=timeout, extra_headers=extra_headers
+        )
+        await self._t.send(call)
 
     async def write_file(
         self,

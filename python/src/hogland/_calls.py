@@ -7,6 +7,7 @@ answer, so the two clients cannot drift apart in what they send.
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -147,6 +148,7 @@ def exec_body(
     env: Mapping[str, str] | None,
     workdir: str | None,
     stdin: str | bytes | None,
+    stdin_open: bool = False,
 ) -> dict[str, Any]:
     if isinstance(argv, str):
         raise TypeError("argv must be a list of strings, e.g. ['sh', '-c', 'echo hi']")
@@ -161,6 +163,8 @@ def exec_body(
         env=dict(env) if env is not None else None,
         workdir=workdir,
         stdin=stdin,
+        # Sent only when asked for, so the server's default (closed) holds otherwise.
+        stdin_open=True if stdin_open else None,
     )
 
 
@@ -246,6 +250,48 @@ def exec_events(
         timeout=timeout,
         extra_headers=extra_headers,
     )
+
+
+def _exec(box_id: str, exec_id: str) -> str:
+    if not exec_id:
+        raise ValueError("exec id must not be empty")
+    return f"{_box(box_id)}/execs/{_seg(exec_id)}"
+
+
+def exec_stdin(
+    box_id: str,
+    exec_id: str,
+    data: bytes | bytearray | memoryview | str,
+    *,
+    close: bool,
+    **opts: Any,
+) -> Call:
+    if not isinstance(data, bytes | bytearray | memoryview | str):
+        raise TypeError(f"stdin data must be bytes or str, not {type(data).__name__}")
+    params = [("close", "true" if close else "false")]
+    # A POST without an Idempotency-Key: never sent twice (the bytes would be written twice).
+    return Call(
+        "POST", _exec(box_id, exec_id) + "/stdin", params=params, upload=Upload(data), **opts
+    )
+
+
+def signal_name(sig: str | int) -> str:
+    """What SignalRequest.signal takes: a name (TERM, SIGKILL) or a number."""
+    if isinstance(sig, signal.Signals):
+        return sig.name
+    if isinstance(sig, int) and not isinstance(sig, bool):
+        return str(sig)
+    if not isinstance(sig, str):
+        raise TypeError(f"a signal is a name such as 'TERM' or a number, not {type(sig).__name__}")
+    if not sig.strip():
+        raise ValueError("a signal must be named, e.g. 'TERM'")
+    return sig
+
+
+def exec_signal(box_id: str, exec_id: str, sig: str | int, **opts: Any) -> Call:
+    body = {"signal": signal_name(sig)}
+    # Not retried: a signal sent twice may act twice (HUP, USR1...).
+    return Call("POST", _exec(box_id, exec_id) + "/signal", json=body, **opts)
 
 
 def _mode(mode: int | str) -> str:

@@ -8,17 +8,28 @@ is left, so breaking out of a loop early leaks no connection.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from types import TracebackType
 from typing import Self
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from . import _http
+from . import _calls, _http
 from ._errors import APIConnectionError
 from ._generated.models import ExecEvent
-from ._http import RETRY_ERRORS, AsyncTransport, BaseTransport, Call, SyncTransport, backoff
+from ._http import (
+    RETRY_ERRORS,
+    AsyncTransport,
+    BaseTransport,
+    Call,
+    SyncTransport,
+    TimeoutTypes,
+    backoff,
+)
+
+StdinData = bytes | bytearray | memoryview | str
+Headers = Mapping[str, str] | None
 
 EVENT_KINDS = frozenset({"stdout", "stderr", "exit"})
 DEFAULT_CHUNK = 64 << 10
@@ -50,10 +61,12 @@ class _ExecStreamState:
         transport: BaseTransport,
         start: Call,
         resume: Callable[[str, int], Call],
+        box_id: str | None = None,
     ) -> None:
         self._transport = transport
         self._start = start
         self._resume = resume
+        self._box_id = box_id
         self.exec_id: str | None = None
         self.last_seq = 0
         self.exit_code: int | None = None
@@ -92,6 +105,27 @@ class _ExecStreamState:
         if self.exec_id is None:
             self.exec_id = response.headers.get("x-exec-id")
 
+    def _target(self) -> tuple[str, str]:
+        if self._box_id is None:
+            raise RuntimeError("this exec stream does not know its box")
+        if self.exec_id is None:
+            raise RuntimeError("the exec stream has no exec id (the server sent no X-Exec-Id)")
+        return self._box_id, self.exec_id
+
+    def stdin_call(
+        self, data: StdinData, *, close: bool, timeout: TimeoutTypes, extra_headers: Headers
+    ) -> Call:
+        box_id, exec_id = self._target()
+        return _calls.exec_stdin(
+            box_id, exec_id, data, close=close, timeout=timeout, extra_headers=extra_headers
+        )
+
+    def signal_call(self, sig: str | int, *, timeout: TimeoutTypes, extra_headers: Headers) -> Call:
+        box_id, exec_id = self._target()
+        return _calls.exec_signal(
+            box_id, exec_id, sig, timeout=timeout, extra_headers=extra_headers
+        )
+
 
 class ExecStream:
     """The events of a streaming exec, as they happen.
@@ -101,6 +135,10 @@ class ExecStream:
     with ``Last-Event-ID`` and carries on, so no event is lost or repeated.
     The stream ends after the ``exit`` event.
 
+    Started with ``stdin_open=True``, the command's stdin takes more input
+    while it runs: ``send_stdin(data, close=...)`` and ``close_stdin()``;
+    ``signal("TERM")`` signals its process group.
+
     Attributes:
         exec_id: the server's id of the exec (from the ``X-Exec-Id`` header),
             once the stream has started.
@@ -108,10 +146,14 @@ class ExecStream:
     """
 
     def __init__(
-        self, transport: SyncTransport, start: Call, resume: Callable[[str, int], Call]
+        self,
+        transport: SyncTransport,
+        start: Call,
+        resume: Callable[[str, int], Call],
+        box_id: str | None = None,
     ) -> None:
         self._transport = transport
-        self._state = _ExecStreamState(transport, start, resume)
+        self._state = _ExecStreamState(transport, start, resume, box_id)
         self._response: httpx.Response | None = None
         self._events: Generator[ExecEvent] | None = None
         self._closed = False
@@ -141,6 +183,51 @@ class ExecStream:
         if self._response is None and self._state.exec_id is None:
             self._connect()
         return self
+
+    def send_stdin(
+        self,
+        data: StdinData,
+        *,
+        close: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Write ``data`` (bytes, or str as UTF-8) to the command's stdin.
+
+        Needs ``exec_stream(..., stdin_open=True)``. Stdin stays open unless
+        ``close=True`` (the command then reads end of file). Starts the stream
+        first if it has not started. Never retried: on a connection failure
+        the bytes may or may not have been written. ``ConflictError`` when
+        stdin is already closed or the command has exited.
+        """
+        self.start()
+        call = self._state.stdin_call(
+            data, close=close, timeout=timeout, extra_headers=extra_headers
+        )
+        self._transport.send(call)
+
+    def close_stdin(self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None) -> None:
+        """Close the command's stdin: it reads end of file (``ConflictError`` if already closed)."""
+        self.send_stdin(b"", close=True, timeout=timeout, extra_headers=extra_headers)
+
+    def signal(
+        self,
+        sig: str | int = "TERM",
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Send a signal to the command's process group.
+
+        ``sig`` is a name (``"TERM"``, ``"SIGKILL"``), a number, or a
+        ``signal.Signals`` such as ``signal.SIGINT``.
+        A command killed by a signal exits with ``exit_code`` -1. Never
+        retried. ``ConflictError`` once the command has exited.
+        """
+        self.start()
+        self._transport.send(
+            self._state.signal_call(sig, timeout=timeout, extra_headers=extra_headers)
+        )
 
     def _run(self) -> Generator[ExecEvent]:
         try:
@@ -198,10 +285,14 @@ class AsyncExecStream:
     """
 
     def __init__(
-        self, transport: AsyncTransport, start: Call, resume: Callable[[str, int], Call]
+        self,
+        transport: AsyncTransport,
+        start: Call,
+        resume: Callable[[str, int], Call],
+        box_id: str | None = None,
     ) -> None:
         self._transport = transport
-        self._state = _ExecStreamState(transport, start, resume)
+        self._state = _ExecStreamState(transport, start, resume, box_id)
         self._response: httpx.Response | None = None
         self._events: AsyncGenerator[ExecEvent] | None = None
         self._closed = False
@@ -231,6 +322,40 @@ class AsyncExecStream:
         if self._response is None and self._state.exec_id is None:
             await self._connect()
         return self
+
+    async def send_stdin(
+        self,
+        data: StdinData,
+        *,
+        close: bool = False,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Write ``data`` to the command's stdin (see ``ExecStream.send_stdin``)."""
+        await self.start()
+        call = self._state.stdin_call(
+            data, close=close, timeout=timeout, extra_headers=extra_headers
+        )
+        await self._transport.send(call)
+
+    async def close_stdin(
+        self, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
+    ) -> None:
+        """Close the command's stdin: it reads end of file."""
+        await self.send_stdin(b"", close=True, timeout=timeout, extra_headers=extra_headers)
+
+    async def signal(
+        self,
+        sig: str | int = "TERM",
+        *,
+        timeout: TimeoutTypes = None,
+        extra_headers: Headers = None,
+    ) -> None:
+        """Send a signal to the command's process group (see ``ExecStream.signal``)."""
+        await self.start()
+        await self._transport.send(
+            self._state.signal_call(sig, timeout=timeout, extra_headers=extra_headers)
+        )
 
     async def _run(self) -> AsyncGenerator[ExecEvent]:
         try:

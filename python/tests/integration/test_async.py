@@ -83,3 +83,34 @@ async def test_async_errors(aclient: hogland.AsyncHogland) -> None:
             await aclient.create(image="busybox", name=name)
     with pytest.raises(ValidationError):
         await aclient.create(image="no-such-image")
+
+
+async def test_async_exec_stream_live_stdin_and_signal(aclient: hogland.AsyncHogland) -> None:
+    async with await aclient.create(image="busybox", name=unique("stdin"), ttl_seconds=600) as box:
+        script = "while read l; do echo got $l; done; echo eof"
+        async with box.exec_stream(
+            ["sh", "-c", script], stdin_open=True, timeout_seconds=60
+        ) as stream:
+            await stream.send_stdin(b"a\n")
+            out = ""
+            async for event in stream:
+                if event.kind == "stdout":
+                    out += event.data or ""
+                if "got a\n" in out or event.kind == "exit":
+                    break
+            assert out == "got a\n"
+            assert stream.exec_id is not None
+            # The box-level call, for a caller holding only the id.
+            await box.send_stdin(stream.exec_id, "b\n", close=True)
+            rest = "".join([e.data or "" async for e in stream if e.kind == "stdout"])
+            assert rest == "got b\neof\n"
+        assert stream.exit_code == 0
+        with pytest.raises(ConflictError):
+            await stream.close_stdin()
+
+        async with box.exec_stream(["sleep", "100"], timeout_seconds=60) as sleeper:
+            assert sleeper.exec_id is not None
+            await box.signal_exec(sleeper.exec_id, "TERM")
+            events = [event async for event in sleeper]
+        assert events[-1].kind == "exit"
+        assert sleeper.exit_code == -1

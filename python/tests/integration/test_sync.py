@@ -244,3 +244,36 @@ def test_destroy_is_harmless_twice(client: hogland.Hogland) -> None:
     start = time.monotonic()
     assert box.refresh().status == "stopped"
     assert time.monotonic() - start < 10
+
+
+def _stdout_until(stream: hogland.ExecStream, want: str) -> str:
+    out = ""
+    for event in stream:
+        if event.kind == "stdout":
+            out += event.data or ""
+        if want in out or event.kind == "exit":
+            break
+    return out
+
+
+def test_exec_stream_live_stdin_and_signal(box: Hogbox) -> None:
+    script = "while read l; do echo got $l; done; echo eof"
+    with box.exec_stream(["sh", "-c", script], stdin_open=True, timeout_seconds=60) as stream:
+        stream.send_stdin("a\n")
+        assert _stdout_until(stream, "got a\n") == "got a\n"
+        stream.send_stdin(b"b\n", close=True)
+        rest = "".join(e.data or "" for e in stream if e.kind == "stdout")
+        assert rest == "got b\neof\n"
+    assert stream.exit_code == 0
+    # stdin is closed and the process gone: more input is a conflict.
+    with pytest.raises(ConflictError):
+        stream.send_stdin("c\n")
+    assert stream.exec_id is not None
+    with pytest.raises(ConflictError):
+        box.signal_exec(stream.exec_id, "TERM")
+
+    with box.exec_stream(["sleep", "100"], timeout_seconds=60) as sleeper:
+        sleeper.signal("TERM")
+        events = list(sleeper)
+    assert events[-1].kind == "exit"
+    assert sleeper.exit_code == -1
