@@ -126,12 +126,8 @@ func TestPauseStopsCPU(t *testing.T) {
 	c := p.client(p.Token)
 	b := c.createBox(api.CreateBoxRequest{Image: "busybox"})
 	c.sh(b.ID, "sh -c 'while :; do :; done' >/dev/null 2>&1 &")
-	time.Sleep(300 * time.Millisecond)
-	before := cpuUsage(t, b.ID)
-	time.Sleep(500 * time.Millisecond)
-	if d := cpuUsage(t, b.ID) - before; d < 100*time.Millisecond {
-		t.Fatalf("busy loop used only %s in 500 ms before pause", d)
-	}
+	// Running, the loop uses CPU (however loaded the machine is).
+	waitCPU(t, b.ID, 50*time.Millisecond, "before pause")
 	c.must("POST", "/v1/hogboxes/"+b.ID+"/pause", nil, nil, 200)
 	paused := cpuUsage(t, b.ID)
 	time.Sleep(time.Second)
@@ -139,11 +135,22 @@ func TestPauseStopsCPU(t *testing.T) {
 		t.Errorf("paused box used %s of CPU in 1 s", d)
 	}
 	c.must("POST", "/v1/hogboxes/"+b.ID+"/resume", nil, nil, 200)
-	resumed := cpuUsage(t, b.ID)
-	time.Sleep(500 * time.Millisecond)
-	if d := cpuUsage(t, b.ID) - resumed; d < 100*time.Millisecond {
-		t.Errorf("resumed busy loop used only %s in 500 ms", d)
+	waitCPU(t, b.ID, 50*time.Millisecond, "after resume")
+}
+
+// waitCPU waits until a box has used at least want more CPU time, which a
+// running busy loop does within seconds even on a loaded machine.
+func waitCPU(t *testing.T, id string, want time.Duration, when string) {
+	t.Helper()
+	start := cpuUsage(t, id)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cpuUsage(t, id)-start >= want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	t.Fatalf("%s: the busy loop used less than %s of CPU in 15 s", when, want)
 }
 
 func TestDiskLimit(t *testing.T) {
