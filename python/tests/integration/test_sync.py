@@ -43,7 +43,8 @@ def test_quickstart_on_debian(client: hogland.Hogland) -> None:
         assert isinstance(written, FileInfo)
         assert written.size == 12
 
-        result = box.exec(["python3", "/work/run.py"], timeout_seconds=30)
+        # "python", as the seed's quickstart calls it.
+        result = box.exec(["python", "/work/run.py"], timeout_seconds=30)
         assert isinstance(result, ExecResult)
         assert result.exit_code == 0, result.stderr
         assert result.stdout == "hi\n"
