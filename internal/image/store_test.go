@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/mountinfo"
 )
 
 func newTestStore(t *testing.T) *Store {
@@ -244,7 +245,7 @@ func TestDebian(t *testing.T) {
 			t.Errorf("image keeps %s: %d files", g, len(m))
 		}
 	}
-	if m, _ := mountsUnder(dir); len(m) > 0 {
+	if m, _ := mountinfo.Under(dir); len(m) > 0 {
 		t.Errorf("mounts left under the store: %v", m)
 	}
 }

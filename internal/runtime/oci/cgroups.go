@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/PostHog/hogland/internal/mountinfo"
 )
 
 // cgroups is the host's cgroup layout: pure v2 (one unified hierarchy) or
@@ -73,7 +75,7 @@ func (c *cgroups) addMount(line string) {
 	if len(pf) < 5 || len(qf) < 3 {
 		return
 	}
-	point := unescapeMount(pf[4])
+	point := mountinfo.Unescape(pf[4])
 	switch qf[0] {
 	case "cgroup2":
 		if c.unified == "" {

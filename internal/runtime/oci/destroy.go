@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/PostHog/hogland/internal/mountinfo"
 )
 
 // killTimeout bounds the wait for a box's processes to die and its
@@ -163,7 +165,7 @@ func (d *Driver) removeCgroup(ctx context.Context, id string) error {
 // removeBoxDir removes the box dir, but never while anything is mounted
 // under it: that would delete into the box's disk or the image layers.
 func removeBoxDir(dir string) error {
-	mounts, err := mountsUnder(dir)
+	mounts, err := mountinfo.Under(dir)
 	if err != nil {
 		return err
 	}

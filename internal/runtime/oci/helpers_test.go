@@ -18,6 +18,7 @@ import (
 
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/image"
+	"github.com/PostHog/hogland/internal/mountinfo"
 	"github.com/PostHog/hogland/internal/runtime"
 )
 
@@ -221,7 +222,7 @@ func health(d *Driver, id string) error {
 func assertGone(t testing.TB, d *Driver, id string) {
 	t.Helper()
 	p := d.paths(id)
-	if m, _ := mountsUnder(p.dir); len(m) > 0 {
+	if m, _ := mountinfo.Under(p.dir); len(m) > 0 {
 		t.Errorf("mounts left: %v", m)
 	}
 	if data, _ := os.ReadFile("/proc/self/mountinfo"); bytes.Contains(data, []byte(id)) {

@@ -1,48 +1,20 @@
 package oci
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// mountsUnder lists the mount points at or below dir in this process's
-// mount namespace, deepest (latest) first.
-func mountsUnder(dir string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescapeMount(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	// mountinfo lists mounts in mount order; later ones may sit on earlier.
-	slices.Reverse(out)
-	return out, sc.Err()
-}
+	"github.com/PostHog/hogland/internal/mountinfo"
+)
 
 // unmountAll unmounts everything at or below dir, latest first. A busy
 // mount is retried for a while, then detached lazily (its resources go
 // when its last user does).
 func unmountAll(dir string) error {
-	mounts, err := mountsUnder(dir)
+	mounts, err := mountinfo.Under(dir)
 	if err != nil {
 		return err
 	}
@@ -72,22 +44,4 @@ func unmount(target string) error {
 			return fmt.Errorf("unmount %s: %w", target, err)
 		}
 	}
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space...) of paths in
-// /proc/self/mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
