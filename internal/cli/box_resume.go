@@ -1,37 +1,11 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
+
+	"github.com/PostHog/hogland/client"
 )
 
 func (a *app) boxResumeCommand() *cobra.Command {
-	var out output
-	cmd := &cobra.Command{
-		Use:               "resume BOX",
-		Short:             "Thaw a paused box",
-		Args:              exactArgs("BOX"),
-		ValidArgsFunction: a.completeBoxIDs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			b, err := c.ResumeBox(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return render(a.stdout, out, b, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "%s %s\n", b.ID, b.Status)
-				return err
-			})
-		},
-	}
-	addOutputFlags(cmd, &out)
-	return cmd
+	return a.boxTransitionCommand("resume BOX", "Thaw a paused box", (*client.Client).ResumeBox)
 }
