@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/PostHog/hogland/api"
 )
 
 func TestPercentile(t *testing.T) {
@@ -267,7 +269,7 @@ func BenchmarkCreateToFirstExec(b *testing.B) {
 	p := startTestPlane(b)
 	ctx := context.Background()
 	// The first box formats the disk template: keep it out.
-	s, err := CreateToFirstExec(ctx, p, "busybox")
+	s, err := CreateToFirstExec(ctx, p, api.CreateBoxRequest{Image: "busybox"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -276,7 +278,7 @@ func BenchmarkCreateToFirstExec(b *testing.B) {
 	}
 	var create time.Duration
 	for b.Loop() {
-		s, err := CreateToFirstExec(ctx, p, "busybox")
+		s, err := CreateToFirstExec(ctx, p, api.CreateBoxRequest{Image: "busybox"})
 		if err != nil {
 			b.Fatal(err)
 		}

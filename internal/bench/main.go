@@ -221,7 +221,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (rep *Report, err error
 	x.rep = &Report{Config: cfg, StartedAt: start.UTC(), Series: map[string]Summary{}}
 	x.rep.Machine = probeMachine(ctx, x.runc.Path, x.bins.Hogplane, x.dataDir)
 	x.progress("starting hogplane")
-	if x.plane, err = StartPlane(ctx, PlaneConfig{Hogplane: x.bins.Hogplane, Agent: x.bins.Hogpanion, DataDir: x.dataDir, ImageDir: cfg.ImageDir}); err != nil {
+	// As many warm boxes as one burst of parallel creates takes.
+	warm := fmt.Sprintf("%s=%d", cfg.Image, cfg.N)
+	if x.plane, err = StartPlane(ctx, PlaneConfig{Hogplane: x.bins.Hogplane, Agent: x.bins.Hogpanion, DataDir: x.dataDir, ImageDir: cfg.ImageDir, WarmPool: warm}); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -246,12 +248,18 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (rep *Report, err error
 		{"create", x.benchCreate}, {"exec", x.benchExec}, {"files", x.benchFiles},
 		{"proxy", x.benchProxy}, {"memory", x.benchMemory},
 	}
+	if x.plane.WarmPool != "" {
+		x.rep.notef("hogplane ran with --warm-pool %s: it keeps that many boxes of the default shape started ahead of demand, and a create that fits takes one (the default is 2); every section starts once they are all ready, so their refill does not share the CPU with a figure.", x.plane.WarmPool)
+	}
 	x.methodNotes()
 	for _, s := range steps {
 		if !cfg.runs(s.name) {
 			continue
 		}
 		t := time.Now()
+		if err := x.waitWarm(ctx); err != nil {
+			return x.rep, fmt.Errorf("%s: %w\nhogplane log (tail):\n%s", s.name, err, x.plane.Logs())
+		}
 		if err := s.fn(ctx); err != nil {
 			return x.rep, fmt.Errorf("%s: %w\nhogplane log (tail):\n%s", s.name, err, x.plane.Logs())
 		}
@@ -289,4 +297,13 @@ func (x *runner) methodNotes() {
 	r.notef("`runc run` baseline: a bundle like `runc spec` writes (namespaces, the usual mounts, read-only busybox root from the image cache, no seccomp, no limits) running /bin/true, with its own --root; foreground, so it includes runc's delete.")
 	r.notef("Idle memory: the cgroup's memory.usage_in_bytes (v1) or memory.current (v2), summed over the boxes, beside the same for detached trivial `runc run -d` sleep containers; host MemAvailable and hogplane RSS deltas have no baseline (n/a) and MemAvailable moves with everything else on a shared machine.")
 	r.notef("Breakdown rows talk to a box's agent directly over its Unix socket (as hogplane does), to split hogplane's share from the agent's.")
+}
+
+// waitWarm waits until hogplane's warm boxes are all ready (a no-op for
+// a hogplane without them).
+func (x *runner) waitWarm(ctx context.Context) error {
+	if x.plane.WarmPool == "" {
+		return nil
+	}
+	return x.plane.WaitWarm(ctx, x.cfg.Image, x.cfg.N)
 }

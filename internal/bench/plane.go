@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,8 @@ type PlaneConfig struct {
 	Agent    string // the hogpanion binary
 	DataDir  string
 	ImageDir string
+	// WarmPool is hogplane's --warm-pool (IMAGE=N), "" for its default.
+	WarmPool string
 }
 
 // Plane is a running hogplane process on a loopback port, and an HTTP
@@ -42,6 +45,8 @@ type Plane struct {
 	RunDir  string
 	// Lifted are the serve flags given to lift rate limits and quotas.
 	Lifted []string
+	// WarmPool is the --warm-pool it was started with ("" if none given).
+	WarmPool string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -77,6 +82,10 @@ func StartPlane(ctx context.Context, cfg PlaneConfig) (*Plane, error) {
 	args := []string{"serve", "--data-dir", cfg.DataDir, "--listen", "127.0.0.1:0",
 		"--image-dir", cfg.ImageDir, "--agent", cfg.Agent, "--run-dir", runDir, "--log-json=false"}
 	known := serveFlags(ctx, cfg.Hogplane)
+	if cfg.WarmPool != "" && known["warm-pool"] {
+		args = append(args, "--warm-pool", cfg.WarmPool)
+		p.WarmPool = cfg.WarmPool
+	}
 	for _, kv := range unlimited {
 		if known[kv[0]] {
 			args = append(args, "--"+kv[0], kv[1])
@@ -256,6 +265,71 @@ func (p *Plane) CreateBox(ctx context.Context, image string) (api.Box, error) {
 		return b, fmt.Errorf("created box %s is %s, want running", b.ID, b.Status)
 	}
 	return b, nil
+}
+
+// CreateBoxReq creates a box from a full request.
+func (p *Plane) CreateBoxReq(ctx context.Context, req api.CreateBoxRequest) (api.Box, error) {
+	var b api.Box
+	if err := p.call(ctx, "POST", "/v1/hogboxes", req, &b); err != nil {
+		return b, err
+	}
+	if b.Status != api.StatusRunning {
+		return b, fmt.Errorf("created box %s is %s, want running", b.ID, b.Status)
+	}
+	return b, nil
+}
+
+// WarmBoxes reads hogplane's count of warm boxes ready for image from
+// /metrics (-1 when it reports none).
+func (p *Plane) WarmBoxes(ctx context.Context, image string) (int, error) {
+	req, err := p.newRequest(ctx, "GET", "/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	prefix := `hogland_warm_boxes{image="` + image + `"} `
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(f), err
+		}
+	}
+	return -1, nil
+}
+
+// WaitWarm waits until want warm boxes of image are ready (at most a
+// minute): figures that should not share the CPU with the pool's refill
+// start after it.
+func (p *Plane) WaitWarm(ctx context.Context, image string, want int) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := p.WarmBoxes(ctx, image)
+		if err != nil {
+			return err
+		}
+		if n >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d warm %s boxes ready after a minute, want %d", n, image, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // DeleteBox destroys a box.

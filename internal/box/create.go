@@ -15,6 +15,7 @@ import (
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/metrics"
+	"github.com/PostHog/hogland/internal/panion/client"
 	"github.com/PostHog/hogland/internal/runtime"
 	"github.com/PostHog/hogland/internal/store"
 )
@@ -38,6 +39,8 @@ func (m *Manager) Create(ctx context.Context, owner string, req api.CreateBoxReq
 
 func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxRequest, idemKey string, o createOptions) (res CreateResult, err error) {
 	start := time.Now()
+	m.warm.createBegan()
+	defer m.warm.createEnded()
 	defer func() {
 		result := "ok"
 		if err != nil {
@@ -47,7 +50,8 @@ func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxReq
 	}()
 	// Validate (and resolve a snapshot) before the idempotency check, as
 	// before: a bad request is a 400 whatever its key.
-	if _, _, err := m.prepareFrom(ctx, owner, req, o); err != nil {
+	first, _, err := m.prepareFrom(ctx, owner, req, o)
+	if err != nil {
 		return CreateResult{}, err
 	}
 	var idem *store.Idempotency
@@ -66,6 +70,9 @@ func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxReq
 			return CreateResult{}, err
 		}
 		idem = &store.Idempotency{PrincipalID: owner, Key: idemKey, RequestHash: hash}
+	}
+	if wb := m.claimWarm(ctx, first); wb != nil { // warm.go
+		return m.createWarm(ctx, first, idem, wb, o)
 	}
 	rec, layers, h, err := m.stage(ctx, owner, req, idem, o) // snapshot.go: resolves, fetches layers, inserts
 	if err != nil {
@@ -182,7 +189,7 @@ func (m *Manager) insert(ctx context.Context, b store.Box, idem *store.Idempoten
 	if idem != nil {
 		idem.BoxID = b.ID
 	}
-	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, op: "creating", status: api.StatusCreating, ttl: time.Duration(b.TTLSeconds) * time.Second}
+	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, op: "creating", status: api.StatusCreating, ttl: time.Duration(b.TTLSeconds) * time.Second, env: b.Env}
 	m.mu.Lock()
 	m.live[b.ID] = h
 	m.mu.Unlock()
@@ -226,7 +233,7 @@ func (m *Manager) boot(ctx context.Context, h *handle, b store.Box, layers []str
 	err := m.cfg.Driver.Create(ctx, spec)
 	if err == nil {
 		h.agent = m.newAgent(b.ID)
-		err = m.waitAgent(ctx, h)
+		err = m.waitAgent(ctx, b.ID, h.agent)
 	}
 	if err != nil {
 		m.runtimeFailed("create")
@@ -237,8 +244,12 @@ func (m *Manager) boot(ctx context.Context, h *handle, b store.Box, layers []str
 		}
 		return err
 	}
-	now := time.Now().UTC()
-	if err := m.store.SetStatus(ctx, b.ID, api.StatusRunning, "", "running", "", now); err != nil {
+	return m.markRunning(ctx, h)
+}
+
+// markRunning records a started box as running.
+func (m *Manager) markRunning(ctx context.Context, h *handle) error {
+	if err := m.store.SetStatus(ctx, h.id, api.StatusRunning, "", "running", "", time.Now().UTC()); err != nil {
 		return err
 	}
 	h.mu.Lock()
@@ -249,20 +260,20 @@ func (m *Manager) boot(ctx context.Context, h *handle, b store.Box, layers []str
 }
 
 // waitAgent polls the new box's agent until it answers.
-func (m *Manager) waitAgent(ctx context.Context, h *handle) error {
+func (m *Manager) waitAgent(ctx context.Context, id string, agent *client.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.AgentTimeout)
 	defer cancel()
 	start, delay := time.Now(), time.Millisecond
 	for {
 		hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
-		_, err := h.agent.Health(hctx)
+		_, err := agent.Health(hctx)
 		hcancel()
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return errs.Wrap(errs.Unavailable, err, "box %s: agent did not answer within %s", h.id, m.cfg.AgentTimeout)
+			return errs.Wrap(errs.Unavailable, err, "box %s: agent did not answer within %s", id, m.cfg.AgentTimeout)
 		case <-time.After(delay):
 		}
 		// A failed dial costs microseconds: poll every millisecond while

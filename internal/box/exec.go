@@ -27,6 +27,7 @@ func (m *Manager) Exec(ctx context.Context, owner, id string, req api.ExecReques
 	}
 	defer m.release(h)
 	defer m.observe(execSeconds, "batch", time.Now())
+	req.Env = h.withEnv(req.Env)
 	res, err := h.agent.Exec(ctx, req, m.cfg.Limits.ExecOutputBytes)
 	if err != nil {
 		return api.ExecResult{}, m.agentErr(ctx, h, err)
@@ -46,6 +47,7 @@ func (m *Manager) StartExec(ctx context.Context, owner, id string, req api.ExecR
 	}
 	defer m.release(h)
 	defer m.observe(execSeconds, "stream", time.Now())
+	req.Env = h.withEnv(req.Env)
 	execID, err := h.agent.StartExecWith(ctx, req, client.StartOptions{KeepStdinOpen: req.StdinOpen})
 	if err != nil {
 		return "", m.agentErr(ctx, h, err)

@@ -47,6 +47,8 @@ type Config struct {
 	// SnapshotMaxDepth bounds the snapshot layers a box stacks: a snapshot
 	// that would stack more merges them into one (default 8).
 	SnapshotMaxDepth int
+	// WarmPool is how many warm boxes (warm.go) to keep ready, by image.
+	WarmPool map[string]int
 }
 
 // Manager runs boxes. Its methods are safe for concurrent use.
@@ -62,7 +64,8 @@ type Manager struct {
 	stop chan struct{}
 	done chan struct{}
 
-	dev devboxState // devbox.go
+	dev  devboxState // devbox.go
+	warm warmPool    // warm.go
 }
 
 // handle is the in-memory state of one live box.
@@ -82,6 +85,10 @@ type handle struct {
 	agent   *client.Client
 	proxy   *http.Transport // to the box's ports through the agent's relay
 	devbox  string          // the devbox this box runs for, if any (devbox.go)
+	// env is the box's environment from its create request. The agent
+	// starts processes with it too, but a warm box (warm.go) was started
+	// before it was known, so every exec and terminal carries it.
+	env map[string]string
 }
 
 // New makes a Manager. Call Start to recover boxes and begin monitoring.

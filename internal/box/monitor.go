@@ -26,6 +26,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.stop, m.done = make(chan struct{}), make(chan struct{})
 	go m.loop()
+	m.startWarm() // warm.go
 	return nil
 }
 
@@ -37,6 +38,7 @@ func (m *Manager) Close() {
 	}
 	close(m.stop)
 	<-m.done
+	m.closeWarm()
 	m.stop = nil
 	m.flushExpiries(context.Background())
 }
@@ -70,7 +72,7 @@ func (m *Manager) recover(ctx context.Context) error {
 }
 
 func (m *Manager) reattach(ctx context.Context, b store.Box) {
-	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, status: b.Status, ttl: time.Duration(b.TTLSeconds) * time.Second, op: "recovering"}
+	h := &handle{id: b.ID, owner: b.OwnerID, access: b.AccessType, status: b.Status, ttl: time.Duration(b.TTLSeconds) * time.Second, op: "recovering", env: b.Env}
 	h.agent = m.newAgent(b.ID)
 	m.mu.Lock()
 	m.live[b.ID] = h

@@ -28,6 +28,7 @@ func (m *Manager) OpenPTY(ctx context.Context, owner, id string, req PTYRequest)
 	if err != nil {
 		return nil, nil, err
 	}
+	req.Env = h.withEnv(req.Env)
 	t, err := h.agent.OpenPTY(ctx, req)
 	if err != nil {
 		m.release(h)

@@ -109,7 +109,7 @@ func startPlaneOpts(t testing.TB, dataDir string, o planeOptions) *plane {
 	dir := bins(t)
 	p := &plane{t: t, DataDir: dataDir, logs: &bytes.Buffer{}, exited: make(chan struct{})}
 	args := append([]string{"serve", "--data-dir", dataDir,
-		"--listen", "127.0.0.1:0", "--image-dir", imageCache(), "--log-json=false"}, o.Args...)
+		"--listen", "127.0.0.1:0", "--image-dir", imageCache(), "--log-json=false", "--warm-pool=none"}, o.Args...)
 	p.cmd = exec.Command(filepath.Join(dir, "hogplane"), args...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

@@ -27,6 +27,10 @@ type Metrics struct {
 	SnapshotPauseSeconds prometheus.Histogram
 	// CorruptLayers counts snapshot layers refused for a bad digest.
 	CorruptLayers prometheus.Counter
+	// WarmBoxes are the warm boxes ready (image); WarmClaims counts
+	// creates that took one (result: hit) or found none ready (miss).
+	WarmBoxes  *prometheus.GaugeVec
+	WarmClaims *prometheus.CounterVec
 }
 
 // StatusCounter counts boxes by status for the boxes gauge.
@@ -67,7 +71,13 @@ func New(count StatusCounter) *Metrics {
 	m.CorruptLayers = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hogland_snapshot_layers_corrupt_total", Help: "Snapshot layers refused because their content did not match their digest.",
 	})
-	m.Registry.MustRegister(m.SnapshotSeconds, m.SnapshotPauseSeconds, m.CorruptLayers)
+	m.WarmBoxes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "hogland_warm_boxes", Help: "Boxes started ahead of demand and ready for a create, by image.",
+	}, []string{"image"})
+	m.WarmClaims = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hogland_warm_claims_total", Help: "Creates that could use a warm box: took one (hit) or found none ready (miss).",
+	}, []string{"result"})
+	m.Registry.MustRegister(m.SnapshotSeconds, m.SnapshotPauseSeconds, m.CorruptLayers, m.WarmBoxes, m.WarmClaims)
 	m.Registry.MustRegister(m.CreateSeconds, m.ExecSeconds, m.ProxySeconds, m.Requests, m.Errors, m.RuntimeFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&boxesCollector{count: count, desc: prometheus.NewDesc("hogland_boxes", "Boxes by status.", []string{"status"}, nil)})

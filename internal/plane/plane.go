@@ -17,6 +17,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -87,6 +90,9 @@ type Options struct {
 	Identity IdentityOptions
 	// Snapshots: blob store, layer cache, chain depth, devboxes (snapshots.go).
 	Snapshots SnapshotOptions
+	// WarmPool is IMAGE=N[,IMAGE=N...]: boxes to keep started ahead of
+	// demand, by image ("" or "none": none).
+	WarmPool string
 }
 
 func (o *Options) flags(fs *flag.FlagSet) {
@@ -98,6 +104,7 @@ func (o *Options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.RunDir, "run-dir", "", "short directory for sockets and runtime state (default /run/hogland/<hash>)")
 	fs.BoolVar(&o.LogJSON, "log-json", true, "log as JSON lines")
 	fs.StringVar(&o.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (e.g. 127.0.0.1:6060; unauthenticated)")
+	fs.StringVar(&o.WarmPool, "warm-pool", "debian=2", "boxes of the default shape to keep started ahead of demand, as IMAGE=N[,IMAGE=N...]; a create that fits takes one instead of starting a box (\"none\": off)")
 	o.Identity.flags(fs)
 	o.Snapshots.flags(fs)
 }
@@ -229,8 +236,14 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: o.Snapshots.limits(o.Identity.limits(box.DefaultLimits())), Log: log, Metrics: met,
-		Layers: layers, SnapshotMaxDepth: o.Snapshots.MaxDepth})
+	limits := o.Snapshots.limits(o.Identity.limits(box.DefaultLimits()))
+	warm, err := parseWarmPool(o.WarmPool, limits.Images)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: limits, Log: log, Metrics: met,
+		Layers: layers, SnapshotMaxDepth: o.Snapshots.MaxDepth, WarmPool: warm})
 	if err := mgr.Start(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -257,4 +270,33 @@ func serveDebug(addr string, log *slog.Logger) {
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("debug listener", "addr", addr, "err", err)
 	}
+}
+
+// maxWarmPerImage bounds --warm-pool's counts.
+const maxWarmPerImage = 1000
+
+// parseWarmPool reads --warm-pool: IMAGE=N pairs separated by commas, each
+// image one of images; "" and "none" are no warm boxes.
+func parseWarmPool(v string, images []string) (map[string]int, error) {
+	out := map[string]int{}
+	if v = strings.TrimSpace(v); v == "" || v == "none" {
+		return out, nil
+	}
+	for pair := range strings.SplitSeq(v, ",") {
+		img, n, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		count, err := strconv.Atoi(n)
+		if !ok || err != nil || count < 0 || count > maxWarmPerImage {
+			return nil, fmt.Errorf("--warm-pool: want IMAGE=N with N from 0 to %d, got %q", maxWarmPerImage, pair)
+		}
+		if !slices.Contains(images, img) {
+			return nil, fmt.Errorf("--warm-pool: unknown image %q; available: %s", img, strings.Join(images, ", "))
+		}
+		if _, dup := out[img]; dup {
+			return nil, fmt.Errorf("--warm-pool: image %q given twice", img)
+		}
+		if count > 0 {
+			out[img] = count
+		}
+	}
+	return out, nil
 }

@@ -152,3 +152,23 @@ type Snapshotter interface {
 	// copy for the caller to remove.
 	CaptureLayer(ctx context.Context, id, dir string) (Capture, error)
 }
+
+// Resources are the limits of a box that can change while it runs.
+type Resources struct {
+	// CPUs is the CPU quota in whole CPUs (0: none).
+	CPUs int64
+	// MemoryMiB caps memory, with no swap beyond it (0: none).
+	MemoryMiB int64
+	// Pids caps the number of tasks (0: the driver's default).
+	Pids int64
+}
+
+// Updater is implemented by drivers that can change a running box's
+// limits in place. hogplane uses it to hand a box started ahead of demand
+// (a warm box) the shape a create asked for.
+type Updater interface {
+	// Update sets box id's limits to r, as Create sets them from a Spec
+	// with the same values. Lowering memory below what the box uses fails
+	// and leaves the old limit.
+	Update(ctx context.Context, id string, r Resources) error
+}

@@ -115,26 +115,33 @@ func TestIsolation(t *testing.T) {
 		if got := sh(t, d, id, "cat /proc/self/cgroup"); strings.Contains(got, cgroupParent) {
 			t.Errorf("cgroup namespace not in effect:\n%s", got)
 		}
-		var limit, swap, quota, pids string
-		if d.cg.v2 {
-			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory.max")
-			swap = sh(t, d, id, "cat /sys/fs/cgroup/memory.swap.max 2>/dev/null || echo 0")
-			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu.max")
-			pids = sh(t, d, id, "cat /sys/fs/cgroup/pids.max")
-		} else {
-			limit = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
-			swap = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo "+limit)
-			quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-			pids = sh(t, d, id, "cat /sys/fs/cgroup/pids/pids.max")
-			if swap == limit {
-				swap = "0" // memory+swap equal to memory: no swap
-			}
-		}
+		limit, swap, quota, pids := boxLimits(t, d, id)
 		if limit != strconv.Itoa(256<<20) || swap != "0" || pids != "256" {
 			t.Errorf("in box: memory limit %s, swap %s, pids %s", limit, swap, pids)
 		}
 		if !strings.HasPrefix(quota, "100000") {
 			t.Errorf("cpu quota in box = %s", quota)
+		}
+	})
+	t.Run("update limits", func(t *testing.T) {
+		ctx := context.Background()
+		for _, r := range []runtime.Resources{{CPUs: 2, MemoryMiB: 512, Pids: 300}, {CPUs: 1, MemoryMiB: 128, Pids: 100}} {
+			if err := d.Update(ctx, id, r); err != nil {
+				t.Fatalf("update to %+v: %v", r, err)
+			}
+			limit, swap, quota, pids := boxLimits(t, d, id)
+			if limit != strconv.FormatInt(r.MemoryMiB<<20, 10) || swap != "0" || pids != strconv.FormatInt(r.Pids, 10) {
+				t.Errorf("after update to %+v: memory limit %s, swap %s, pids %s", r, limit, swap, pids)
+			}
+			if !strings.HasPrefix(quota, strconv.FormatInt(r.CPUs*100000, 10)) {
+				t.Errorf("after update to %+v: cpu quota %s", r, quota)
+			}
+		}
+		if err := d.Update(ctx, "box-000000000000", runtime.Resources{CPUs: 1}); !errs.Is(err, errs.NotFound) {
+			t.Errorf("update of a missing box: %v, want not found", err)
+		}
+		if err := d.Update(ctx, id, runtime.Resources{CPUs: -1}); !errs.Is(err, errs.Invalid) {
+			t.Errorf("update with negative CPUs: %v, want invalid", err)
 		}
 	})
 }
@@ -177,4 +184,25 @@ func parallel(t *testing.T, ids []string, f func(id string) error) {
 			t.Error(err)
 		}
 	}
+}
+
+// boxLimits reads the memory limit, the swap allowed beyond it, the CPU
+// quota and the task limit from inside box id.
+func boxLimits(t *testing.T, d *Driver, id string) (limit, swap, quota, pids string) {
+	t.Helper()
+	if d.cg.v2 {
+		limit = sh(t, d, id, "cat /sys/fs/cgroup/memory.max")
+		swap = sh(t, d, id, "cat /sys/fs/cgroup/memory.swap.max 2>/dev/null || echo 0")
+		quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu.max")
+		pids = sh(t, d, id, "cat /sys/fs/cgroup/pids.max")
+		return
+	}
+	limit = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.limit_in_bytes")
+	swap = sh(t, d, id, "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo "+limit)
+	quota = sh(t, d, id, "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+	pids = sh(t, d, id, "cat /sys/fs/cgroup/pids/pids.max")
+	if swap == limit {
+		swap = "0" // memory+swap equal to memory: no swap
+	}
+	return
 }

@@ -1,0 +1,373 @@
+package box
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/panion/client"
+	"github.com/PostHog/hogland/internal/runtime"
+	"github.com/PostHog/hogland/internal/store"
+)
+
+// Warm boxes are boxes started ahead of demand, with the default shape
+// and no owner, so that a create can take one that already runs instead
+// of waiting for the runtime to start a new one. A warm box is started
+// with its final id (its hostname), the image's root, an empty disk of
+// the default size, the default CPU and memory limits and no extra
+// environment; the create that takes it gets the shape it asked for
+// through the driver's Updater and its environment laid over every
+// process the box starts (handle.env). A create with a snapshot, another
+// disk size, or a shape the driver cannot change in place starts a box
+// of its own as before.
+//
+// Warm boxes have no record: a hogplane that stops leaves them to the
+// next Start, which removes them with every other box no record claims.
+
+// warmPool is the Manager's warm boxes, by image.
+type warmPool struct {
+	mu    sync.Mutex
+	ready map[string][]*warmBox
+	// claimed counts boxes taken by creates not yet through: a refused
+	// create hands its box back, so the filler does not replace it yet.
+	claimed map[string]int
+	wake    chan struct{}
+	done    chan struct{} // closed when the filler has stopped
+	// creating counts creates in flight and lastCreate is when one last
+	// began or ended (unix nanoseconds): the filler waits for a lull, so
+	// a burst of creates has the CPU to itself.
+	creating   atomic.Int64
+	lastCreate atomic.Int64
+}
+
+// createBegan and createEnded bracket every create, for awaitLull.
+func (p *warmPool) createBegan() {
+	p.creating.Add(1)
+	p.lastCreate.Store(time.Now().UnixNano())
+}
+
+func (p *warmPool) createEnded() {
+	p.lastCreate.Store(time.Now().UnixNano())
+	p.creating.Add(-1)
+}
+
+// warmBox is one started box waiting for a create.
+type warmBox struct {
+	id        string
+	image     string
+	cpus, mem int64
+	agent     *client.Client
+}
+
+const (
+	// warmBackoffMin and Max bound the wait after a warm box failed to
+	// start.
+	warmBackoffMin = time.Second
+	warmBackoffMax = time.Minute
+	// warmLull is how long no create must have begun before the filler
+	// starts a box; warmLullMax is the longest it defers to creates.
+	warmLull    = 100 * time.Millisecond
+	warmLullMax = time.Second
+)
+
+func (p *warmPool) kick() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// startWarm starts the filler, which keeps Config.WarmPool boxes ready.
+func (m *Manager) startWarm() {
+	m.warm.ready = map[string][]*warmBox{}
+	m.warm.claimed = map[string]int{}
+	m.warm.wake = make(chan struct{}, 1)
+	m.warm.done = make(chan struct{})
+	if len(m.cfg.WarmPool) == 0 {
+		close(m.warm.done)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-m.stop
+		cancel()
+	}()
+	go m.fillWarm(ctx)
+	m.warm.kick()
+}
+
+// fillWarm starts warm boxes, one at a time, while an image has fewer
+// ready than configured; it backs off after failures.
+func (m *Manager) fillWarm(ctx context.Context) {
+	defer close(m.warm.done)
+	var backoff time.Duration
+	for {
+		img, ok := m.warmWanted()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.warm.wake:
+			}
+			continue
+		}
+		if backoff > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+		}
+		if !m.awaitLull(ctx) {
+			return
+		}
+		wb, err := m.startWarmBox(ctx, img)
+		if ctx.Err() != nil {
+			if err == nil {
+				m.destroyWarm(wb)
+			}
+			return
+		}
+		if err != nil {
+			backoff = min(max(2*backoff, warmBackoffMin), warmBackoffMax)
+			m.log.Warn("start warm box", "image", img, "err", err, "retry_in", backoff)
+			continue
+		}
+		backoff = 0
+		m.warm.mu.Lock()
+		m.warm.ready[img] = append(m.warm.ready[img], wb)
+		n := len(m.warm.ready[img])
+		m.warm.mu.Unlock()
+		m.warmGauge(img, n)
+	}
+}
+
+// awaitLull waits until no create is in flight and none has begun or
+// ended for warmLull, or for warmLullMax at most; false when ctx ends
+// first.
+func (m *Manager) awaitLull(ctx context.Context) bool {
+	deadline := time.Now().Add(warmLullMax)
+	for {
+		quiet := time.Since(time.Unix(0, m.warm.lastCreate.Load()))
+		if (m.warm.creating.Load() == 0 && quiet >= warmLull) || time.Now().After(deadline) {
+			return true
+		}
+		wait := max(warmLull-quiet, 5*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// warmWanted returns an image with fewer warm boxes than configured.
+func (m *Manager) warmWanted() (string, bool) {
+	imgs := make([]string, 0, len(m.cfg.WarmPool))
+	for img := range m.cfg.WarmPool {
+		imgs = append(imgs, img)
+	}
+	slices.Sort(imgs)
+	m.warm.mu.Lock()
+	defer m.warm.mu.Unlock()
+	for _, img := range imgs {
+		if len(m.warm.ready[img])+m.warm.claimed[img] < m.cfg.WarmPool[img] {
+			return img, true
+		}
+	}
+	return "", false
+}
+
+// startWarmBox starts one warm box of img and waits for its agent.
+func (m *Manager) startWarmBox(ctx context.Context, img string) (*warmBox, error) {
+	layers, err := m.layers(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	l := m.cfg.Limits
+	wb := &warmBox{id: NewBoxID(), image: img, cpus: l.CPUs.Default, mem: l.MemoryMiB.Default}
+	spec := runtime.Spec{
+		ID: wb.id, Layers: layers, CPUs: wb.cpus, MemoryMiB: wb.mem, DiskGiB: l.DiskGiB.Default,
+		Pids: l.Pids, AgentPath: m.cfg.AgentPath,
+	}
+	if err := m.cfg.Driver.Create(ctx, spec); err != nil {
+		m.runtimeFailed("warm")
+		return nil, err
+	}
+	wb.agent = m.newAgent(wb.id)
+	if err := m.waitAgent(ctx, wb.id, wb.agent); err != nil {
+		m.runtimeFailed("warm")
+		m.destroyWarm(wb)
+		return nil, err
+	}
+	return wb, nil
+}
+
+// claimWarm takes a warm box for the create of rec, or returns nil when
+// none fits: rec stands on a snapshot, wants another disk size, or a
+// shape the driver cannot give a running box, or no box is ready.
+func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
+	if _, ok := m.cfg.WarmPool[rec.Image]; !ok || rec.SnapshotID != "" || rec.DiskGiB != m.cfg.Limits.DiskGiB.Default {
+		return nil
+	}
+	if _, ok := m.cfg.Driver.(runtime.Updater); !ok && (rec.CPUs != m.cfg.Limits.CPUs.Default || rec.MemoryMiB != m.cfg.Limits.MemoryMiB.Default) {
+		return nil
+	}
+	for {
+		m.warm.mu.Lock()
+		q := m.warm.ready[rec.Image]
+		var wb *warmBox
+		if len(q) > 0 {
+			wb, m.warm.ready[rec.Image] = q[0], q[1:]
+			m.warm.claimed[rec.Image]++
+		}
+		n := len(m.warm.ready[rec.Image])
+		m.warm.mu.Unlock()
+		if wb == nil {
+			m.warmClaimed("miss")
+			return nil
+		}
+		m.warmGauge(rec.Image, n)
+		// The agent may have died while the box waited: make sure it
+		// answers (this also opens the connection the first exec uses).
+		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := wb.agent.Health(hctx)
+		cancel()
+		if err == nil {
+			m.warmClaimed("hit")
+			return wb
+		}
+		m.log.Warn("warm box's agent did not answer; discarding it", "box", wb.id, "err", err)
+		m.claimDone(wb)
+		go m.destroyWarm(wb)
+	}
+}
+
+// claimDone ends a claim: the box is the create's (or gone) and the
+// filler may start another.
+func (m *Manager) claimDone(wb *warmBox) {
+	m.warm.mu.Lock()
+	m.warm.claimed[wb.image]--
+	m.warm.mu.Unlock()
+	m.warm.kick()
+}
+
+// unclaimWarm puts a claimed warm box, unchanged, back at the front.
+func (m *Manager) unclaimWarm(wb *warmBox) {
+	m.warm.mu.Lock()
+	m.warm.claimed[wb.image]--
+	m.warm.ready[wb.image] = append([]*warmBox{wb}, m.warm.ready[wb.image]...)
+	n := len(m.warm.ready[wb.image])
+	m.warm.mu.Unlock()
+	m.warmGauge(wb.image, n)
+}
+
+// createWarm makes the box of rec from a claimed warm box: it stores the
+// record under the warm box's id, gives the box the asked-for limits and
+// marks it running. A refused record (quota, name) hands the warm box
+// back untouched.
+func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Idempotency, wb *warmBox, o createOptions) (CreateResult, error) {
+	rec.ID = wb.id
+	h, err := m.insert(ctx, rec, idem)
+	if err != nil {
+		m.unclaimWarm(wb)
+		return CreateResult{}, err
+	}
+	m.claimDone(wb)
+	h.mu.Lock()
+	h.devbox = o.devbox
+	h.mu.Unlock()
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if wb.cpus != rec.CPUs || wb.mem != rec.MemoryMiB {
+		r := runtime.Resources{CPUs: rec.CPUs, MemoryMiB: rec.MemoryMiB, Pids: m.cfg.Limits.Pids}
+		if err := m.cfg.Driver.(runtime.Updater).Update(work, rec.ID, r); err != nil {
+			m.runtimeFailed("update")
+			m.log.Error("set warm box's limits", "box", rec.ID, "err", err)
+			h.agent = wb.agent
+			m.fail(work, h, api.ReasonCreateFail, err.Error())
+			return CreateResult{}, errs.Wrap(errs.Internal, err, "box %s failed to start", rec.ID)
+		}
+	}
+	h.agent = wb.agent
+	if err := m.markRunning(work, h); err != nil {
+		return CreateResult{}, err
+	}
+	b, err := m.store.Box(work, rec.ID)
+	if err != nil {
+		return CreateResult{}, err
+	}
+	return CreateResult{Box: m.view(b)}, nil
+}
+
+// destroyWarm removes a warm box nobody claimed.
+func (m *Manager) destroyWarm(wb *warmBox) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	wb.agent.Close()
+	if err := m.cfg.Driver.Destroy(ctx, wb.id); err != nil {
+		m.runtimeFailed("destroy")
+		m.log.Error("destroy warm box", "box", wb.id, "err", err)
+	}
+}
+
+// closeWarm waits for the filler to stop and removes every warm box.
+func (m *Manager) closeWarm() {
+	<-m.warm.done
+	m.warm.mu.Lock()
+	var all []*warmBox
+	for img, q := range m.warm.ready {
+		all = append(all, q...)
+		delete(m.warm.ready, img)
+		m.warmGauge(img, 0)
+	}
+	m.warm.mu.Unlock()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, wb := range all {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			m.destroyWarm(wb)
+		})
+	}
+	wg.Wait()
+}
+
+// WarmBoxes reports how many warm boxes are ready, by image.
+func (m *Manager) WarmBoxes() map[string]int {
+	m.warm.mu.Lock()
+	defer m.warm.mu.Unlock()
+	out := make(map[string]int, len(m.cfg.WarmPool))
+	for img := range m.cfg.WarmPool {
+		out[img] = len(m.warm.ready[img])
+	}
+	return out
+}
+
+func (m *Manager) warmGauge(img string, n int) {
+	if m.cfg.Metrics != nil {
+		m.cfg.Metrics.WarmBoxes.WithLabelValues(img).Set(float64(n))
+	}
+}
+
+func (m *Manager) warmClaimed(result string) {
+	if m.cfg.Metrics != nil {
+		m.cfg.Metrics.WarmClaims.WithLabelValues(result).Inc()
+	}
+}
+
+// withEnv lays a request's environment over the box's own.
+func (h *handle) withEnv(env map[string]string) map[string]string {
+	if len(h.env) == 0 {
+		return env
+	}
+	out := maps.Clone(h.env)
+	maps.Copy(out, env)
+	return out
+}
