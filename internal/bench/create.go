@@ -96,6 +96,12 @@ func parallelCreates(ctx context.Context, p *Plane, req api.CreateBoxRequest, n 
 	if err != nil {
 		return r, err
 	}
+	// The boxes' CPU is their parent cgroup's growth: a warm box ran its
+	// start-up before the burst, which is not the burst's.
+	boxesCPU, err := cgroupCPU(CgroupParent)
+	if err != nil {
+		return r, err
+	}
 	r.wall, err = parallel(n, func(i int) error {
 		var err error
 		r.samples[i], err = CreateToFirstExec(ctx, p, req)
@@ -106,17 +112,14 @@ func parallelCreates(ctx context.Context, p *Plane, req api.CreateBoxRequest, n 
 	} else {
 		err = errors.Join(err, cerr)
 	}
+	if after, cerr := cgroupCPU(CgroupParent); cerr == nil {
+		r.boxCT = after - boxesCPU
+	} else {
+		err = errors.Join(err, cerr)
+	}
 	ids := make([]string, n)
 	for i, s := range r.samples {
 		ids[i] = s.id
-		if s.id == "" {
-			continue
-		}
-		d, cerr := cgroupCPU(CgroupPath(s.id))
-		if cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-		r.boxCT += d
 	}
 	if derr := deleteAll(ctx, p, ids, n); err == nil {
 		err = derr

@@ -445,7 +445,10 @@ func (p *Plane) Agent(id string) *agentclient.Client {
 }
 
 // CgroupPath is box id's cgroup, as hogplane's OCI driver names it.
-func CgroupPath(id string) string { return "/hogland/" + id }
+func CgroupPath(id string) string { return CgroupParent + "/" + id }
+
+// CgroupParent is the cgroup (cgroupsPath) every box's is made under.
+const CgroupParent = "/hogland"
 
 // planeLog keeps the tail of hogplane's log and the driver's create time
 // of every box.

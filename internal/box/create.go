@@ -72,7 +72,9 @@ func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxReq
 		idem = &store.Idempotency{PrincipalID: owner, Key: idemKey, RequestHash: hash}
 	}
 	if wb := m.claimWarm(ctx, first); wb != nil { // warm.go
-		return m.createWarm(ctx, first, idem, wb, o)
+		if res, ok, err := m.createWarm(ctx, first, idem, wb, o); ok {
+			return res, err
+		}
 	}
 	rec, layers, h, err := m.stage(ctx, owner, req, idem, o) // snapshot.go: resolves, fetches layers, inserts
 	if err != nil {
@@ -184,8 +186,10 @@ func (m *Manager) insert(ctx context.Context, b store.Box, idem *store.Idempoten
 	if err := m.checkQuota(ctx, b); err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	b.CreatedAt, b.UpdatedAt = now, now
+	if b.CreatedAt.IsZero() {
+		now := time.Now().UTC()
+		b.CreatedAt, b.UpdatedAt = now, now
+	}
 	if idem != nil {
 		idem.BoxID = b.ID
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/PostHog/hogland/api"
-	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/panion/client"
 	"github.com/PostHog/hogland/internal/runtime"
 	"github.com/PostHog/hogland/internal/store"
@@ -267,42 +266,55 @@ func (m *Manager) unclaimWarm(wb *warmBox) {
 	m.warmGauge(wb.image, n)
 }
 
-// createWarm makes the box of rec from a claimed warm box: it stores the
-// record under the warm box's id, gives the box the asked-for limits and
-// marks it running. A refused record (quota, name) hands the warm box
-// back untouched.
-func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Idempotency, wb *warmBox, o createOptions) (CreateResult, error) {
-	rec.ID = wb.id
+// createWarm makes the box of rec from a claimed warm box: it gives the
+// box the asked-for limits, then stores the record, as running, under
+// the warm box's id. A refused record (quota, name) hands the warm box
+// back with its old limits. ok is false when the warm box could not be
+// used (its limits could not be changed): the caller starts a box.
+func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Idempotency, wb *warmBox, o createOptions) (res CreateResult, ok bool, err error) {
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	reshaped := wb.cpus != rec.CPUs || wb.mem != rec.MemoryMiB
+	if reshaped {
+		if err := m.reshapeWarm(work, wb, rec.CPUs, rec.MemoryMiB); err != nil {
+			m.log.Error("set a warm box's limits; starting a box instead", "box", wb.id, "err", err)
+			m.claimDone(wb)
+			go m.destroyWarm(wb)
+			return CreateResult{}, false, nil
+		}
+	}
+	now := time.Now().UTC()
+	rec.ID, rec.Status, rec.CreatedAt, rec.UpdatedAt, rec.StartedAt = wb.id, api.StatusRunning, now, now, &now
 	h, err := m.insert(ctx, rec, idem)
 	if err != nil {
+		if reshaped {
+			if rerr := m.reshapeWarm(work, wb, wb.cpus, wb.mem); rerr != nil {
+				m.log.Error("restore a warm box's limits; discarding it", "box", wb.id, "err", rerr)
+				m.claimDone(wb)
+				go m.destroyWarm(wb)
+				return CreateResult{}, true, err
+			}
+		}
 		m.unclaimWarm(wb)
-		return CreateResult{}, err
+		return CreateResult{}, true, err
 	}
 	m.claimDone(wb)
 	h.mu.Lock()
-	h.devbox = o.devbox
+	h.devbox, h.agent = o.devbox, wb.agent
+	h.op, h.status = "", api.StatusRunning
+	m.touchLocked(h)
 	h.mu.Unlock()
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if wb.cpus != rec.CPUs || wb.mem != rec.MemoryMiB {
-		r := runtime.Resources{CPUs: rec.CPUs, MemoryMiB: rec.MemoryMiB, Pids: m.cfg.Limits.Pids}
-		if err := m.cfg.Driver.(runtime.Updater).Update(work, rec.ID, r); err != nil {
-			m.runtimeFailed("update")
-			m.log.Error("set warm box's limits", "box", rec.ID, "err", err)
-			h.agent = wb.agent
-			m.fail(work, h, api.ReasonCreateFail, err.Error())
-			return CreateResult{}, errs.Wrap(errs.Internal, err, "box %s failed to start", rec.ID)
-		}
+	return CreateResult{Box: m.view(rec)}, true, nil
+}
+
+// reshapeWarm sets a warm box's CPU and memory limits.
+func (m *Manager) reshapeWarm(ctx context.Context, wb *warmBox, cpus, mem int64) error {
+	r := runtime.Resources{CPUs: cpus, MemoryMiB: mem, Pids: m.cfg.Limits.Pids}
+	if err := m.cfg.Driver.(runtime.Updater).Update(ctx, wb.id, r); err != nil {
+		m.runtimeFailed("update")
+		return err
 	}
-	h.agent = wb.agent
-	if err := m.markRunning(work, h); err != nil {
-		return CreateResult{}, err
-	}
-	b, err := m.store.Box(work, rec.ID)
-	if err != nil {
-		return CreateResult{}, err
-	}
-	return CreateResult{Box: m.view(b)}, nil
+	return nil
 }
 
 // destroyWarm removes a warm box nobody claimed.

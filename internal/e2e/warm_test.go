@@ -98,6 +98,14 @@ func TestWarmBoxes(t *testing.T) {
 	if got := p.metric(`hogland_warm_claims_total{result="hit"}`); got != 1 {
 		t.Fatalf("warm claims hit = %v, want 1", got)
 	}
+	if b.StartedAt == nil || b.ExpiresAt == nil {
+		t.Errorf("warm box view lacks started_at or expires_at: %+v", b)
+	}
+	var evs api.BoxEventList
+	c.must("GET", "/v1/hogboxes/"+b.ID+"/events", nil, &evs, 200)
+	if len(evs.Items) != 2 || evs.Items[0].Type != "created" || evs.Items[1].Type != "running" {
+		t.Errorf("warm box history: %+v", evs.Items)
+	}
 	if got := strings.TrimSpace(c.sh(b.ID, "hostname")); got != b.ID {
 		t.Errorf("hostname %q, want %q", got, b.ID)
 	}
@@ -160,7 +168,23 @@ func TestWarmBoxes(t *testing.T) {
 	if after := boxDirs(t, p); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("box dirs changed across a refused create: %v -> %v", before, after)
 	}
+	// The same after the box was given another shape: it goes back with
+	// the default one.
+	c.problem("POST", "/v1/hogboxes", api.CreateBoxRequest{Image: "busybox", Name: "taken", CPUs: 3, MemoryMiB: 96}, 409)
+	if got := p.metric(ready); got != 2 {
+		t.Errorf("%v warm boxes ready after a refused reshaped create, want 2", got)
+	}
+	for range 2 {
+		w := c.createBox(api.CreateBoxRequest{Image: "busybox"})
+		if _, err := os.Stat("/sys/fs/cgroup/cpu/hogland/" + w.ID); err == nil {
+			if q, m := hostCgroup(t, "cpu", w.ID, "cpu.cfs_quota_us"), hostCgroup(t, "memory", w.ID, "memory.limit_in_bytes"); q != "100000" || m != strconv.Itoa(1024<<20) {
+				t.Errorf("default box %s from the warm pool: cpu quota %s, memory limit %s", w.ID, q, m)
+			}
+		}
+		c.must("DELETE", "/v1/hogboxes/"+w.ID, nil, nil, 204)
+	}
 	c.must("DELETE", "/v1/hogboxes/"+named.ID, nil, nil, 204)
+	p.waitMetric(ready, 2, 60*time.Second)
 
 	// More creates at once than warm boxes: every one gets a box of its
 	// own, warm or started, and each is itself.

@@ -48,8 +48,9 @@ type Idempotency struct {
 const boxColumns = `id, owner_id, name, kind, image, snapshot_id, cpus, memory_mib, disk_gib, env,
 access_type, ttl_seconds, status, reason, created_at, updated_at, started_at, ended_at, expires_at`
 
-// CreateBox stores a new box, its tags, its "created" event and (when idem
-// is not nil) its idempotency key, all at once. A live box of the same
+// CreateBox stores a new box, its tags, its "created" event (and a
+// "running" one for a box stored as running) and (when idem is not nil)
+// its idempotency key, all at once. A live box of the same
 // owner with the same non-empty name is an errs.Conflict; an idempotency
 // key already taken is an errs.Busy (another create holds it); a
 // SnapshotID whose snapshot no longer exists is an errs.NotFound.
@@ -90,7 +91,15 @@ func (s *Store) CreateBox(ctx context.Context, b Box, idem *Idempotency) error {
 		if err := insertTags(ctx, tx, b.ID, b.Tags); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, Event{BoxID: b.ID, At: b.CreatedAt, Type: "created", Status: b.Status})
+		if b.Status != "running" {
+			return insertEvent(ctx, tx, Event{BoxID: b.ID, At: b.CreatedAt, Type: "created", Status: b.Status})
+		}
+		// A box that runs from the start (a warm box taken by a create)
+		// has the history of one that started.
+		if err := insertEvent(ctx, tx, Event{BoxID: b.ID, At: b.CreatedAt, Type: "created", Status: "creating"}); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, Event{BoxID: b.ID, At: b.CreatedAt, Type: "running", Status: "running"})
 	})
 }
 

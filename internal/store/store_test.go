@@ -161,7 +161,9 @@ func TestEventsNotifyWatchers(t *testing.T) {
 	}
 	wg.Wait()
 	evs, err := s.Events(ctx, "box-1", 0, 10)
-	if err != nil || len(evs) != 2 || evs[0].Type != "created" || evs[1].Type != "paused" || evs[1].Seq <= evs[0].Seq {
+	// The box was stored as running: created (creating), running, paused.
+	if err != nil || len(evs) != 3 || evs[0].Type != "created" || evs[0].Status != "creating" || evs[1].Type != "running" ||
+		evs[2].Type != "paused" || evs[2].Seq <= evs[1].Seq || evs[1].Seq <= evs[0].Seq {
 		t.Errorf("events %+v %v", evs, err)
 	}
 	if err := s.SetStatus(ctx, "box-404", "paused", "", "paused", "", time.Now()); !errs.Is(err, errs.NotFound) {
