@@ -279,8 +279,8 @@ func (p *Plane) CreateBoxReq(ctx context.Context, req api.CreateBoxRequest) (api
 	return b, nil
 }
 
-// WarmBoxes reads hogplane's count of warm boxes ready for image from
-// /metrics (-1 when it reports none).
+// WarmBoxes reads hogplane's count of warm boxes ready for image (of any
+// disk size) from /metrics (-1 when it reports none).
 func (p *Plane) WarmBoxes(ctx context.Context, image string) (int, error) {
 	req, err := p.newRequest(ctx, "GET", "/metrics", nil)
 	if err != nil {
@@ -298,14 +298,22 @@ func (p *Plane) WarmBoxes(ctx context.Context, image string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	prefix := `hogland_warm_boxes{image="` + image + `"} `
+	n, found := 0, false
 	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int(f), err
+		labels, v, ok := strings.Cut(line, "} ")
+		if !ok || !strings.HasPrefix(labels, "hogland_warm_boxes{") || !strings.Contains(labels, `image="`+image+`"`) {
+			continue
 		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return 0, err
+		}
+		n, found = n+int(f), true
 	}
-	return -1, nil
+	if !found {
+		return -1, nil
+	}
+	return n, nil
 }
 
 // WaitWarm waits until want warm boxes of image are ready (at most a

@@ -47,8 +47,9 @@ type Config struct {
 	// SnapshotMaxDepth bounds the snapshot layers a box stacks: a snapshot
 	// that would stack more merges them into one (default 8).
 	SnapshotMaxDepth int
-	// WarmPool is how many warm boxes (warm.go) to keep ready, by image.
-	WarmPool map[string]int
+	// WarmPool is how many warm boxes (warm.go) to keep ready, by shape;
+	// a shape's DiskGiB of 0 is the default disk size.
+	WarmPool map[WarmShape]int
 }
 
 // Manager runs boxes. Its methods are safe for concurrent use.
@@ -108,6 +109,14 @@ func New(cfg Config) *Manager {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	warm := make(map[WarmShape]int, len(cfg.WarmPool))
+	for s, n := range cfg.WarmPool {
+		if s.DiskGiB == 0 {
+			s.DiskGiB = cfg.Limits.DiskGiB.Default
+		}
+		warm[s] += n
+	}
+	cfg.WarmPool = warm
 	return &Manager{
 		cfg:     cfg,
 		store:   cfg.Store,

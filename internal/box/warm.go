@@ -1,9 +1,12 @@
 package box
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,13 +31,22 @@ import (
 // Warm boxes have no record: a hogplane that stops leaves them to the
 // next Start, which removes them with every other box no record claims.
 
-// warmPool is the Manager's warm boxes, by image.
+// WarmShape is what a warm box is made for: an image and a disk size
+// (0 in Config.WarmPool: the default size).
+type WarmShape struct {
+	Image   string
+	DiskGiB int64
+}
+
+func (s WarmShape) String() string { return fmt.Sprintf("%s:%d", s.Image, s.DiskGiB) }
+
+// warmPool is the Manager's warm boxes, by shape.
 type warmPool struct {
 	mu    sync.Mutex
-	ready map[string][]*warmBox
+	ready map[WarmShape][]*warmBox
 	// claimed counts boxes taken by creates not yet through: a refused
 	// create hands its box back, so the filler does not replace it yet.
-	claimed map[string]int
+	claimed map[WarmShape]int
 	wake    chan struct{}
 	done    chan struct{} // closed when the filler has stopped
 	// creating counts creates in flight and lastCreate is when one last
@@ -58,7 +70,7 @@ func (p *warmPool) createEnded() {
 // warmBox is one started box waiting for a create.
 type warmBox struct {
 	id        string
-	image     string
+	shape     WarmShape
 	cpus, mem int64
 	agent     *client.Client
 }
@@ -83,8 +95,8 @@ func (p *warmPool) kick() {
 
 // startWarm starts the filler, which keeps Config.WarmPool boxes ready.
 func (m *Manager) startWarm() {
-	m.warm.ready = map[string][]*warmBox{}
-	m.warm.claimed = map[string]int{}
+	m.warm.ready = map[WarmShape][]*warmBox{}
+	m.warm.claimed = map[WarmShape]int{}
 	m.warm.wake = make(chan struct{}, 1)
 	m.warm.done = make(chan struct{})
 	if len(m.cfg.WarmPool) == 0 {
@@ -106,7 +118,7 @@ func (m *Manager) fillWarm(ctx context.Context) {
 	defer close(m.warm.done)
 	var backoff time.Duration
 	for {
-		img, ok := m.warmWanted()
+		shape, ok := m.warmWanted()
 		if !ok {
 			select {
 			case <-ctx.Done():
@@ -125,7 +137,7 @@ func (m *Manager) fillWarm(ctx context.Context) {
 		if !m.awaitLull(ctx) {
 			return
 		}
-		wb, err := m.startWarmBox(ctx, img)
+		wb, err := m.startWarmBox(ctx, shape)
 		if ctx.Err() != nil {
 			if err == nil {
 				m.destroyWarm(wb)
@@ -134,15 +146,15 @@ func (m *Manager) fillWarm(ctx context.Context) {
 		}
 		if err != nil {
 			backoff = min(max(2*backoff, warmBackoffMin), warmBackoffMax)
-			m.log.Warn("start warm box", "image", img, "err", err, "retry_in", backoff)
+			m.log.Warn("start warm box", "image", shape.Image, "disk_gib", shape.DiskGiB, "err", err, "retry_in", backoff)
 			continue
 		}
 		backoff = 0
 		m.warm.mu.Lock()
-		m.warm.ready[img] = append(m.warm.ready[img], wb)
-		n := len(m.warm.ready[img])
+		m.warm.ready[shape] = append(m.warm.ready[shape], wb)
+		n := len(m.warm.ready[shape])
 		m.warm.mu.Unlock()
-		m.warmGauge(img, n)
+		m.warmGauge(shape, n)
 	}
 }
 
@@ -165,33 +177,35 @@ func (m *Manager) awaitLull(ctx context.Context) bool {
 	}
 }
 
-// warmWanted returns an image with fewer warm boxes than configured.
-func (m *Manager) warmWanted() (string, bool) {
-	imgs := make([]string, 0, len(m.cfg.WarmPool))
-	for img := range m.cfg.WarmPool {
-		imgs = append(imgs, img)
+// warmWanted returns a shape with fewer warm boxes than configured.
+func (m *Manager) warmWanted() (WarmShape, bool) {
+	shapes := make([]WarmShape, 0, len(m.cfg.WarmPool))
+	for s := range m.cfg.WarmPool {
+		shapes = append(shapes, s)
 	}
-	slices.Sort(imgs)
+	slices.SortFunc(shapes, func(a, b WarmShape) int {
+		return cmp.Or(cmp.Compare(a.Image, b.Image), cmp.Compare(a.DiskGiB, b.DiskGiB))
+	})
 	m.warm.mu.Lock()
 	defer m.warm.mu.Unlock()
-	for _, img := range imgs {
-		if len(m.warm.ready[img])+m.warm.claimed[img] < m.cfg.WarmPool[img] {
-			return img, true
+	for _, s := range shapes {
+		if len(m.warm.ready[s])+m.warm.claimed[s] < m.cfg.WarmPool[s] {
+			return s, true
 		}
 	}
-	return "", false
+	return WarmShape{}, false
 }
 
-// startWarmBox starts one warm box of img and waits for its agent.
-func (m *Manager) startWarmBox(ctx context.Context, img string) (*warmBox, error) {
-	layers, err := m.layers(ctx, img)
+// startWarmBox starts one warm box of a shape and waits for its agent.
+func (m *Manager) startWarmBox(ctx context.Context, shape WarmShape) (*warmBox, error) {
+	layers, err := m.layers(ctx, shape.Image)
 	if err != nil {
 		return nil, err
 	}
 	l := m.cfg.Limits
-	wb := &warmBox{id: NewBoxID(), image: img, cpus: l.CPUs.Default, mem: l.MemoryMiB.Default}
+	wb := &warmBox{id: NewBoxID(), shape: shape, cpus: l.CPUs.Default, mem: l.MemoryMiB.Default}
 	spec := runtime.Spec{
-		ID: wb.id, Layers: layers, CPUs: wb.cpus, MemoryMiB: wb.mem, DiskGiB: l.DiskGiB.Default,
+		ID: wb.id, Layers: layers, CPUs: wb.cpus, MemoryMiB: wb.mem, DiskGiB: shape.DiskGiB,
 		Pids: l.Pids, AgentPath: m.cfg.AgentPath,
 	}
 	if err := m.cfg.Driver.Create(ctx, spec); err != nil {
@@ -211,7 +225,8 @@ func (m *Manager) startWarmBox(ctx context.Context, img string) (*warmBox, error
 // none fits: rec stands on a snapshot, wants another disk size, or a
 // shape the driver cannot give a running box, or no box is ready.
 func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
-	if _, ok := m.cfg.WarmPool[rec.Image]; !ok || rec.SnapshotID != "" || rec.DiskGiB != m.cfg.Limits.DiskGiB.Default {
+	shape := WarmShape{rec.Image, rec.DiskGiB}
+	if _, ok := m.cfg.WarmPool[shape]; !ok || rec.SnapshotID != "" {
 		return nil
 	}
 	if _, ok := m.cfg.Driver.(runtime.Updater); !ok && (rec.CPUs != m.cfg.Limits.CPUs.Default || rec.MemoryMiB != m.cfg.Limits.MemoryMiB.Default) {
@@ -219,19 +234,19 @@ func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
 	}
 	for {
 		m.warm.mu.Lock()
-		q := m.warm.ready[rec.Image]
+		q := m.warm.ready[shape]
 		var wb *warmBox
 		if len(q) > 0 {
-			wb, m.warm.ready[rec.Image] = q[0], q[1:]
-			m.warm.claimed[rec.Image]++
+			wb, m.warm.ready[shape] = q[0], q[1:]
+			m.warm.claimed[shape]++
 		}
-		n := len(m.warm.ready[rec.Image])
+		n := len(m.warm.ready[shape])
 		m.warm.mu.Unlock()
 		if wb == nil {
 			m.warmClaimed("miss")
 			return nil
 		}
-		m.warmGauge(rec.Image, n)
+		m.warmGauge(shape, n)
 		// The agent may have died while the box waited: make sure it
 		// answers (this also opens the connection the first exec uses).
 		hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -251,7 +266,7 @@ func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
 // filler may start another.
 func (m *Manager) claimDone(wb *warmBox) {
 	m.warm.mu.Lock()
-	m.warm.claimed[wb.image]--
+	m.warm.claimed[wb.shape]--
 	m.warm.mu.Unlock()
 	m.warm.kick()
 }
@@ -259,11 +274,11 @@ func (m *Manager) claimDone(wb *warmBox) {
 // unclaimWarm puts a claimed warm box, unchanged, back at the front.
 func (m *Manager) unclaimWarm(wb *warmBox) {
 	m.warm.mu.Lock()
-	m.warm.claimed[wb.image]--
-	m.warm.ready[wb.image] = append([]*warmBox{wb}, m.warm.ready[wb.image]...)
-	n := len(m.warm.ready[wb.image])
+	m.warm.claimed[wb.shape]--
+	m.warm.ready[wb.shape] = append([]*warmBox{wb}, m.warm.ready[wb.shape]...)
+	n := len(m.warm.ready[wb.shape])
 	m.warm.mu.Unlock()
-	m.warmGauge(wb.image, n)
+	m.warmGauge(wb.shape, n)
 }
 
 // createWarm makes the box of rec from a claimed warm box: it gives the
@@ -333,10 +348,10 @@ func (m *Manager) closeWarm() {
 	<-m.warm.done
 	m.warm.mu.Lock()
 	var all []*warmBox
-	for img, q := range m.warm.ready {
+	for s, q := range m.warm.ready {
 		all = append(all, q...)
-		delete(m.warm.ready, img)
-		m.warmGauge(img, 0)
+		delete(m.warm.ready, s)
+		m.warmGauge(s, 0)
 	}
 	m.warm.mu.Unlock()
 	var wg sync.WaitGroup
@@ -351,20 +366,9 @@ func (m *Manager) closeWarm() {
 	wg.Wait()
 }
 
-// WarmBoxes reports how many warm boxes are ready, by image.
-func (m *Manager) WarmBoxes() map[string]int {
-	m.warm.mu.Lock()
-	defer m.warm.mu.Unlock()
-	out := make(map[string]int, len(m.cfg.WarmPool))
-	for img := range m.cfg.WarmPool {
-		out[img] = len(m.warm.ready[img])
-	}
-	return out
-}
-
-func (m *Manager) warmGauge(img string, n int) {
+func (m *Manager) warmGauge(s WarmShape, n int) {
 	if m.cfg.Metrics != nil {
-		m.cfg.Metrics.WarmBoxes.WithLabelValues(img).Set(float64(n))
+		m.cfg.Metrics.WarmBoxes.WithLabelValues(s.Image, strconv.FormatInt(s.DiskGiB, 10)).Set(float64(n))
 	}
 }
 

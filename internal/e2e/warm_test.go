@@ -79,12 +79,14 @@ func hostCgroup(t *testing.T, controller, id, file string) string {
 }
 
 func TestWarmBoxes(t *testing.T) {
-	p := startPlaneWith(t, planeOptions{Args: []string{"--warm-pool=busybox=2"}})
+	p := startPlaneWith(t, planeOptions{Args: []string{"--warm-pool=busybox=2,busybox:3=1"}})
 	c := p.client(p.Token)
-	ready := `hogland_warm_boxes{image="busybox"}`
+	ready := `hogland_warm_boxes{disk_gib="5",image="busybox"}`
+	ready3 := `hogland_warm_boxes{disk_gib="3",image="busybox"}`
 	p.waitMetric(ready, 2, 60*time.Second)
-	if n := len(boxDirs(t, p)); n != 2 {
-		t.Fatalf("%d box dirs with 2 warm boxes and no box created", n)
+	p.waitMetric(ready3, 1, 60*time.Second)
+	if n := len(boxDirs(t, p)); n != 3 {
+		t.Fatalf("%d box dirs with 3 warm boxes and no box created", n)
 	}
 	var list api.BoxList
 	c.must("GET", "/v1/hogboxes", nil, &list, 200)
@@ -155,6 +157,17 @@ func TestWarmBoxes(t *testing.T) {
 		t.Errorf("a 2 GiB create took a warm box: %v ready", got)
 	}
 	c.must("DELETE", "/v1/hogboxes/"+d.ID, nil, nil, 204)
+	// A 3 GiB create takes the 3 GiB warm box.
+	hits := p.metric(`hogland_warm_claims_total{result="hit"}`)
+	b3 := c.createBox(api.CreateBoxRequest{Image: "busybox", DiskGiB: 3})
+	if got := p.metric(`hogland_warm_claims_total{result="hit"}`); got != hits+1 {
+		t.Errorf("a 3 GiB create did not take the 3 GiB warm box: hits %v -> %v", hits, got)
+	}
+	if kib, _ := strconv.Atoi(strings.Fields(strings.Split(c.sh(b3.ID, "df -k / | tail -1"), "\n")[0])[1]); kib < 2<<20 || kib > 3<<20 {
+		t.Errorf("3 GiB box's / is %d KiB", kib)
+	}
+	c.must("DELETE", "/v1/hogboxes/"+b3.ID, nil, nil, 204)
+	p.waitMetric(ready3, 1, 60*time.Second)
 
 	// A create refused after it took a warm box (a name clash) hands the
 	// box back: no box is started or lost for it.
@@ -219,8 +232,8 @@ func TestWarmBoxes(t *testing.T) {
 		c.must("DELETE", "/v1/hogboxes/"+id, nil, nil, 204)
 	}
 	p.waitMetric(ready, 2, 60*time.Second)
-	if dirs := boxDirs(t, p); len(dirs) != 2 {
-		t.Errorf("box dirs %v: want only the 2 warm boxes", dirs)
+	if dirs := boxDirs(t, p); len(dirs) != 3 {
+		t.Errorf("box dirs %v: want only the 3 warm boxes", dirs)
 	}
 
 	// A graceful stop removes the warm boxes (they hold nothing of anyone's).

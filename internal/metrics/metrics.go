@@ -27,7 +27,7 @@ type Metrics struct {
 	SnapshotPauseSeconds prometheus.Histogram
 	// CorruptLayers counts snapshot layers refused for a bad digest.
 	CorruptLayers prometheus.Counter
-	// WarmBoxes are the warm boxes ready (image); WarmClaims counts
+	// WarmBoxes are the warm boxes ready (image, disk_gib); WarmClaims counts
 	// creates that took one (result: hit) or found none ready (miss).
 	WarmBoxes  *prometheus.GaugeVec
 	WarmClaims *prometheus.CounterVec
@@ -72,8 +72,8 @@ func New(count StatusCounter) *Metrics {
 		Name: "hogland_snapshot_layers_corrupt_total", Help: "Snapshot layers refused because their content did not match their digest.",
 	})
 	m.WarmBoxes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "hogland_warm_boxes", Help: "Boxes started ahead of demand and ready for a create, by image.",
-	}, []string{"image"})
+		Name: "hogland_warm_boxes", Help: "Boxes started ahead of demand and ready for a create, by image and disk size.",
+	}, []string{"image", "disk_gib"})
 	m.WarmClaims = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hogland_warm_claims_total", Help: "Creates that could use a warm box: took one (hit) or found none ready (miss).",
 	}, []string{"result"})

@@ -90,8 +90,8 @@ type Options struct {
 	Identity IdentityOptions
 	// Snapshots: blob store, layer cache, chain depth, devboxes (snapshots.go).
 	Snapshots SnapshotOptions
-	// WarmPool is IMAGE=N[,IMAGE=N...]: boxes to keep started ahead of
-	// demand, by image ("" or "none": none).
+	// WarmPool is IMAGE[:DISK_GIB]=N[,...]: boxes to keep started ahead
+	// of demand, by image and disk size ("" or "none": none).
 	WarmPool string
 }
 
@@ -104,7 +104,7 @@ func (o *Options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.RunDir, "run-dir", "", "short directory for sockets and runtime state (default /run/hogland/<hash>)")
 	fs.BoolVar(&o.LogJSON, "log-json", true, "log as JSON lines")
 	fs.StringVar(&o.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (e.g. 127.0.0.1:6060; unauthenticated)")
-	fs.StringVar(&o.WarmPool, "warm-pool", "debian=2", "boxes of the default shape to keep started ahead of demand, as IMAGE=N[,IMAGE=N...]; a create that fits takes one instead of starting a box (\"none\": off)")
+	fs.StringVar(&o.WarmPool, "warm-pool", "debian=2", "boxes to keep started ahead of demand, as IMAGE[:DISK_GIB]=N[,...] (default disk size if left out); a create of that image and disk size takes one instead of starting a box (\"none\": off)")
 	o.Identity.flags(fs)
 	o.Snapshots.flags(fs)
 }
@@ -237,7 +237,7 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 		return nil, err
 	}
 	limits := o.Snapshots.limits(o.Identity.limits(box.DefaultLimits()))
-	warm, err := parseWarmPool(o.WarmPool, limits.Images)
+	warm, err := parseWarmPool(o.WarmPool, limits)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -272,30 +272,40 @@ func serveDebug(addr string, log *slog.Logger) {
 	}
 }
 
-// maxWarmPerImage bounds --warm-pool's counts.
-const maxWarmPerImage = 1000
+// maxWarmPerShape bounds --warm-pool's counts.
+const maxWarmPerShape = 1000
 
-// parseWarmPool reads --warm-pool: IMAGE=N pairs separated by commas, each
-// image one of images; "" and "none" are no warm boxes.
-func parseWarmPool(v string, images []string) (map[string]int, error) {
-	out := map[string]int{}
+// parseWarmPool reads --warm-pool: IMAGE[:DISK_GIB]=N pairs separated by
+// commas, each image one of l's and each disk size in its range; "" and
+// "none" are no warm boxes. A shape without a disk size has the default.
+func parseWarmPool(v string, l box.Limits) (map[box.WarmShape]int, error) {
+	out := map[box.WarmShape]int{}
 	if v = strings.TrimSpace(v); v == "" || v == "none" {
 		return out, nil
 	}
 	for pair := range strings.SplitSeq(v, ",") {
-		img, n, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		key, n, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		count, err := strconv.Atoi(n)
-		if !ok || err != nil || count < 0 || count > maxWarmPerImage {
-			return nil, fmt.Errorf("--warm-pool: want IMAGE=N with N from 0 to %d, got %q", maxWarmPerImage, pair)
+		if !ok || err != nil || count < 0 || count > maxWarmPerShape {
+			return nil, fmt.Errorf("--warm-pool: want IMAGE[:DISK_GIB]=N with N from 0 to %d, got %q", maxWarmPerShape, pair)
 		}
-		if !slices.Contains(images, img) {
-			return nil, fmt.Errorf("--warm-pool: unknown image %q; available: %s", img, strings.Join(images, ", "))
+		img, disk, hasDisk := strings.Cut(key, ":")
+		shape := box.WarmShape{Image: img, DiskGiB: l.DiskGiB.Default}
+		if hasDisk {
+			gib, err := strconv.ParseInt(disk, 10, 64)
+			if err != nil || gib < l.DiskGiB.Min || gib > l.DiskGiB.Max {
+				return nil, fmt.Errorf("--warm-pool: disk size in %q must be a whole number of GiB from %d to %d", pair, l.DiskGiB.Min, l.DiskGiB.Max)
+			}
+			shape.DiskGiB = gib
 		}
-		if _, dup := out[img]; dup {
-			return nil, fmt.Errorf("--warm-pool: image %q given twice", img)
+		if !slices.Contains(l.Images, img) {
+			return nil, fmt.Errorf("--warm-pool: unknown image %q; available: %s", img, strings.Join(l.Images, ", "))
+		}
+		if _, dup := out[shape]; dup {
+			return nil, fmt.Errorf("--warm-pool: %s with %d GiB of disk given twice", img, shape.DiskGiB)
 		}
 		if count > 0 {
-			out[img] = count
+			out[shape] = count
 		}
 	}
 	return out, nil
