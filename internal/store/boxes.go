@@ -122,7 +122,7 @@ func (s *Store) Idempotent(ctx context.Context, principalID, key string) (Idempo
 
 // Box returns the box with id, or errs.NotFound.
 func (s *Store) Box(ctx context.Context, id string) (Box, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+boxColumns+` FROM boxes WHERE id = ?`, id)
+	row := s.queryRow(ctx, `SELECT `+boxColumns+` FROM boxes WHERE id = ?`, id)
 	b, err := scanBox(row)
 	if err != nil {
 		return Box{}, notFound(err, "box "+id)
@@ -150,7 +150,7 @@ func scanBox(row interface{ Scan(...any) error }) (Box, error) {
 
 func (s *Store) loadTags(ctx context.Context, boxes []*Box) error {
 	for _, b := range boxes {
-		rows, err := s.db.QueryContext(ctx, `SELECT tag FROM box_tags WHERE box_id = ? ORDER BY tag`, b.ID)
+		rows, err := s.query(ctx, `SELECT tag FROM box_tags WHERE box_id = ? ORDER BY tag`, b.ID)
 		if err != nil {
 			return err
 		}
@@ -303,7 +303,7 @@ func (s *Store) SetExpiry(ctx context.Context, id string, expires time.Time) err
 
 // OwnerUsage sums what an owner's live boxes hold.
 func (s *Store) OwnerUsage(ctx context.Context, ownerID string) (boxes, cpus, memoryMiB int64, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(cpus), 0), coalesce(sum(memory_mib), 0)
+	err = s.queryRow(ctx, `SELECT count(*), coalesce(sum(cpus), 0), coalesce(sum(memory_mib), 0)
 FROM boxes WHERE owner_id = ? AND status IN ('creating', 'running', 'paused')`, ownerID).Scan(&boxes, &cpus, &memoryMiB)
 	return boxes, cpus, memoryMiB, err
 }

@@ -24,7 +24,7 @@ func (q QuotaOverrides) Empty() bool {
 func (s *Store) QuotaOverrides(ctx context.Context, principalID string) (QuotaOverrides, error) {
 	var q QuotaOverrides
 	var boxes, cpus, mem, snap sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT max_boxes, max_cpus, max_memory_mib, max_snapshot_bytes
+	err := s.queryRow(ctx, `SELECT max_boxes, max_cpus, max_memory_mib, max_snapshot_bytes
 FROM principal_quotas WHERE principal_id = ?`, principalID).Scan(&boxes, &cpus, &mem, &snap)
 	if err == sql.ErrNoRows {
 		return q, nil
