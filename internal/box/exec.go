@@ -106,8 +106,9 @@ func (m *Manager) Events(ctx context.Context, owner, id, execID string, after in
 	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
 }
 
-// WriteFile writes body to path in the box, atomically.
-func (m *Manager) WriteFile(ctx context.Context, owner, id, path string, mode os.FileMode, mkdir bool, body io.Reader) (api.FileInfo, error) {
+// WriteFile writes body to path in the box, atomically. size is body's
+// length when known (the request's Content-Length), else -1.
+func (m *Manager) WriteFile(ctx context.Context, owner, id, path string, mode os.FileMode, mkdir bool, body io.Reader, size int64) (api.FileInfo, error) {
 	if err := ValidatePath(path); err != nil {
 		return api.FileInfo{}, err
 	}
@@ -118,7 +119,7 @@ func (m *Manager) WriteFile(ctx context.Context, owner, id, path string, mode os
 	defer m.release(h)
 	hr := newHashingReader(body)
 	defer hr.Close()
-	fi, err := h.agent.WriteFileWith(ctx, path, hr, client.WriteOptions{Mode: mode, Mkdir: mkdir, NoHash: true})
+	fi, err := h.agent.WriteFileWith(ctx, path, hr, client.WriteOptions{Mode: mode, Mkdir: mkdir, NoHash: true, Size: size})
 	if err != nil {
 		return api.FileInfo{}, m.agentErr(ctx, h, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 )
@@ -27,7 +29,20 @@ type writeOptions struct {
 	// noHash skips the SHA-256 (the answer's sha256 is empty): the host
 	// hashes the bytes as they pass, outside the box's CPU limit.
 	noHash bool
+	// size is the body's length when known (Content-Length), else -1: it
+	// sizes the copy buffer.
+	size int64
 }
+
+// writeBufSize is the copy buffer of a file write (smaller when the body
+// is known to be smaller): a 64 MiB upload takes a few hundred reads and
+// writes rather than thousands.
+const writeBufSize = 256 << 10
+
+// writebackEvery is how many bytes of a write may be dirty in the page
+// cache before the agent starts their writeback, so that the final fsync
+// finds little left to do; see hashWriter.
+const writebackEvery = 4 << 20
 
 // atomicWrite replaces the file at opts.path with body: it writes a temp
 // file in the same directory, fsyncs it, sets its mode, renames it over the
@@ -54,7 +69,7 @@ func atomicWrite(opts writeOptions, body io.Reader) (api.FileInfo, error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	size, sum, err := copyHashed(tmp, body, opts.path, !opts.noHash)
+	size, sum, err := copyHashed(tmp, body, opts, copyBuf(opts.size))
 	if err != nil {
 		return api.FileInfo{}, err
 	}
@@ -127,16 +142,26 @@ func createTemp(dir string) (*os.File, error) {
 	return nil, errs.New(errs.Internal, "cannot make a temp file in %s", dir)
 }
 
-// copyHashed copies body into f, answering the size and hex SHA-256.
-func copyHashed(f *os.File, body io.Reader, path string, hashed bool) (int64, string, error) {
+// copyBuf is the copy buffer of a write of size bytes (-1: unknown).
+func copyBuf(size int64) []byte {
+	n := writeBufSize
+	if size >= 0 && size < int64(n) {
+		n = max(int(size), 512)
+	}
+	return make([]byte, n)
+}
+
+// copyHashed copies body into f, answering the size and hex SHA-256
+// (empty with opts.noHash).
+func copyHashed(f *os.File, body io.Reader, opts writeOptions, buf []byte) (int64, string, error) {
 	hw := &hashWriter{f: f}
-	if hashed {
+	if !opts.noHash {
 		hw.h = sha256.New()
 	}
-	n, err := io.CopyBuffer(hw, body, make([]byte, copyBufSize))
+	n, err := io.CopyBuffer(hw, body, buf)
 	switch {
 	case hw.err != nil:
-		return 0, "", fsError(path, hw.err)
+		return 0, "", fsError(opts.path, hw.err)
 	case err != nil:
 		return 0, "", errs.Wrap(errs.Invalid, err, "reading the request body: %v", err)
 	}
@@ -168,10 +193,22 @@ func syncDir(dir string) error {
 }
 
 // hashWriter writes to f and hashes what was written, keeping f's error.
+//
+// Every writebackEvery bytes it starts the writeback of the bytes written
+// since the last time, so that the disk works while the body still
+// arrives and the final fsync only waits for the tail (in the bench, 64
+// MiB arriving over 300 ms: 50-70 ms of fsync after the last byte
+// without this, 10-20 ms with it). The call is
+// posix_fadvise(POSIX_FADV_DONTNEED), which starts the writeback of a
+// range's dirty pages without waiting for it, then drops the range's clean
+// pages only (pages still being written stay cached). Unlike
+// sync_file_range, which overlayfs (a box's root) does not pass on to the
+// real file, it works there.
 type hashWriter struct {
-	f   *os.File
-	h   hash.Hash
-	err error
+	f         *os.File
+	h         hash.Hash
+	err       error
+	off, sent int64 // bytes written; bytes whose writeback was started
 }
 
 func (w *hashWriter) Write(p []byte) (int, error) {
@@ -182,5 +219,19 @@ func (w *hashWriter) Write(p []byte) (int, error) {
 	if err != nil {
 		w.err = err
 	}
+	w.off += int64(n)
+	if w.off-w.sent >= writebackEvery {
+		w.startWriteback()
+	}
 	return n, err
+}
+
+// startWriteback starts the writeback of the bytes written since the last
+// call. It is advice: errors are ignored, the final fsync reports them.
+func (w *hashWriter) startWriteback() {
+	off, n := w.sent, w.off-w.sent
+	w.sent = w.off
+	if rc, err := w.f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _ = unix.Fadvise(int(fd), off, n, unix.FADV_DONTNEED) })
+	}
 }

@@ -13,8 +13,9 @@ import (
 	"github.com/PostHog/hogland/internal/errs"
 )
 
-// copyBufSize is the buffer of every file copy: memory per transfer is
-// constant whatever the file size.
+// copyBufSize is the buffer of file reads and archive copies (writes
+// have writeBufSize): memory per transfer is constant whatever the file
+// size.
 const copyBufSize = 64 << 10
 
 // readFile serves GET /v1/files?path=P: the file's bytes until EOF, so
@@ -84,7 +85,7 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	info, err := atomicWrite(writeOptions{path: path, mode: mode, mkdir: mkdir, noHash: !hashed}, r.Body)
+	info, err := atomicWrite(writeOptions{path: path, mode: mode, mkdir: mkdir, noHash: !hashed, size: r.ContentLength}, r.Body)
 	if err != nil {
 		s.fail(w, r, err)
 		return

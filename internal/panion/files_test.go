@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/panion/client"
 )
 
 func allBytes() []byte {
@@ -240,4 +241,45 @@ func (a *agent) readFile(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return readAll(t, r)
+}
+
+// A write whose declared size (Content-Length) is not its body's fails and
+// keeps the old file; one that matches is read whole, over several
+// writeback kicks.
+func TestFileWriteDeclaredSize(t *testing.T) {
+	t.Parallel()
+	a := startAgent(t, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f")
+	if _, err := a.c.WriteFile(ctxT(t), path, 0, false, strings.NewReader("old")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		body int64
+	}{{"short body", 3 << 20}, {"long body", 5<<20 + 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := io.LimitReader(zeros{}, tc.body)
+			if _, err := a.c.WriteFileWith(ctxT(t), path, body, client.WriteOptions{Size: 5 << 20}); err == nil {
+				t.Fatal("the write succeeded")
+			}
+			waitFor(t, 5*time.Second, "the temp file to go", func() bool { return len(tempFiles(t, dir)) == 0 })
+			if got, err := os.ReadFile(path); err != nil || string(got) != "old" {
+				t.Fatalf("after a failed write the file has %d bytes (err %v), want \"old\"", len(got), err)
+			}
+		})
+	}
+	const size = 9<<20 + 5
+	data := make([]byte, size)
+	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
+	info, err := a.c.WriteFileWith(ctxT(t), path, io.MultiReader(bytes.NewReader(data)), client.WriteOptions{Size: size, NoHash: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size != size || info.SHA256 != "" {
+		t.Fatalf("info %+v", info)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes (err %v), equal %v", len(got), err, bytes.Equal(got, data))
+	}
 }

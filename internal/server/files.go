@@ -35,7 +35,7 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
 		return errs.New(errs.TooLarge, "file is %d bytes; the limit is %d", r.ContentLength, max)
 	}
 	body := http.MaxBytesReader(w, r.Body, max)
-	fi, err := s.cfg.Boxes.WriteFile(r.Context(), identity(r).Principal.ID, r.PathValue("id"), q.Get("path"), mode, mkdir, body)
+	fi, err := s.cfg.Boxes.WriteFile(r.Context(), identity(r).Principal.ID, r.PathValue("id"), q.Get("path"), mode, mkdir, body, r.ContentLength)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return errs.New(errs.TooLarge, "file is larger than the limit of %d bytes", max)

@@ -67,6 +67,9 @@ type request struct {
 	body   io.Reader
 	ctype  string
 	want   int // the success status; other 2xx answers are errors too
+	// size, when > 0, is body's exact length, sent as Content-Length;
+	// otherwise a body of unknown length goes chunked.
+	size int64
 }
 
 // do sends r and answers the response when its status is r.want; any other
@@ -82,6 +85,9 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	}
 	if r.ctype != "" {
 		req.Header.Set("Content-Type", r.ctype)
+	}
+	if r.size > 0 {
+		req.ContentLength = r.size
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,11 @@ type WriteOptions struct {
 	// NoHash asks the agent not to hash the bytes (the answer's SHA256 is
 	// then empty): for a caller that hashes them itself on the way in.
 	NoHash bool
+	// Size, when > 0, is the body's exact length. It is sent as
+	// Content-Length, which the agent reads in bigger pieces than a
+	// chunked body. A body of another length fails the call and leaves
+	// the file as it was.
+	Size int64
 }
 
 // WriteFileWith is WriteFile with options.
@@ -42,10 +48,48 @@ func (c *Client) WriteFileWith(ctx context.Context, path string, body io.Reader,
 	if body == nil {
 		body = http.NoBody
 	}
+	if o.Size > 0 {
+		body = &exactBody{r: body, left: o.Size}
+	}
 	var info api.FileInfo
 	err := c.doJSON(ctx, request{method: http.MethodPut, path: "/v1/files", query: q, body: body,
-		ctype: "application/octet-stream", want: http.StatusOK}, nil, &info)
+		ctype: "application/octet-stream", want: http.StatusOK, size: o.Size}, nil, &info)
 	return info, err
+}
+
+// exactBody passes on a body declared left bytes long. It holds back the
+// read that completes the declared length until it has made sure the body
+// ends there: the agent must not get a whole request, and write the file,
+// from a body that was longer than declared.
+type exactBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *exactBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left > 0 || err != nil {
+		return n, err
+	}
+	var one [1]byte
+	for {
+		m, err := b.r.Read(one[:])
+		switch {
+		case m > 0:
+			return 0, errors.New("the body is longer than its declared size")
+		case err == io.EOF:
+			return n, nil
+		case err != nil:
+			return 0, err
+		}
+	}
 }
 
 // ReadFile streams the file at path (absolute) out of the box, read until
