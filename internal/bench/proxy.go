@@ -172,7 +172,9 @@ func (x *runner) benchProxy(ctx context.Context) error {
 	direct := httpTarget{client: newHTTPClient(workers), base: host.URL}
 	proxied := httpTarget{client: newHTTPClient(workers), base: base, header: http.Header{"Authorization": {"Bearer " + p.Token}}}
 	// The agent's relay alone, as hogplane's proxy uses it, without
-	// hogplane: the split between the plane and the agent.
+	// hogplane: the split between the plane and the box. Over the Unix
+	// socket the agent hands over its connection to the port (tcp-fd), so
+	// these requests go straight to the server in the box.
 	agent := p.Agent(b.ID)
 	defer agent.Close()
 	relay := httpTarget{base: "http://127.0.0.1:8080", client: &http.Client{Transport: &http.Transport{
@@ -283,9 +285,9 @@ func (x *runner) benchProxy(ctx context.Context) error {
 			vs("direct, p50", float64(dB.P50)),
 	)
 	r.addBreak(
-		newFigure(sec, "relay_request_p50_ms", "GET /echo/ through the agent's relay straight from its socket (no hogplane), p50", "ms", float64(rS.P50)).
+		newFigure(sec, "relay_request_p50_ms", "GET /echo/ over a connection from the agent's relay (handed over; no hogplane), p50", "ms", float64(rS.P50)).
 			vs(directName+", p50", float64(dS.P50)),
-		newFigure(sec, "relay_throughput_rps", fmt.Sprintf("throughput through the agent's relay alone, %d clients", workers), "req/s", rRate).
+		newFigure(sec, "relay_throughput_rps", fmt.Sprintf("throughput over the agent's relay connections alone, %d clients", workers), "req/s", rRate).
 			vs(fmt.Sprintf("direct, %d keep-alive clients", workers), dRate),
 		newFigure(sec, "api_me_request_p50_ms", "GET /v1/me (auth only, no box): hogplane's floor per request, p50", "ms", float64(meS.P50)).
 			vs(directName+", p50", float64(dS.P50)),
@@ -295,8 +297,8 @@ func (x *runner) benchProxy(ctx context.Context) error {
 	r.addBreak(
 		newFigure(sec, "proxy_plane_cpu_us", "hogplane CPU per proxied request (at full load)", "µs", pLoad.perRequest(pLoad.planeCPU)).
 			vs("hogplane CPU per GET /v1/me", meLoad.perRequest(meLoad.planeCPU)),
-		newFigure(sec, "proxy_box_cpu_us", "box CPU (agent relay + server) per proxied request", "µs", pLoad.perRequest(pLoad.boxCPU)).
-			vs("box CPU per request through the agent's relay alone", rLoad.perRequest(rLoad.boxCPU)),
+		newFigure(sec, "proxy_box_cpu_us", "box CPU per proxied request (the server: the agent hands connections over)", "µs", pLoad.perRequest(pLoad.boxCPU)).
+			vs("box CPU per request over the relay's connections alone", rLoad.perRequest(rLoad.boxCPU)),
 	)
 	return nil
 }

@@ -94,7 +94,7 @@ func (m *Manager) finish(ctx context.Context, h *handle, status, reason, event, 
 	proxy := h.proxy
 	h.mu.Unlock()
 	if proxy != nil {
-		proxy.CloseIdleConnections()
+		proxy.shutdown()
 	}
 	if h.agent != nil {
 		h.agent.Close()

@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -84,7 +83,7 @@ type handle struct {
 	calls   int       // exec and file calls in flight; a busy box is not idle
 	oomBase int64
 	agent   *client.Client
-	proxy   *http.Transport // to the box's ports through the agent's relay
+	proxy   *proxyTransport // to the box's ports through the agent's relay (proxytransport.go)
 	devbox  string          // the devbox this box runs for, if any (devbox.go)
 	// env is the box's environment from its create request. The agent
 	// starts processes with it too, but a warm box (warm.go) was started

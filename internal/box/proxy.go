@@ -61,23 +61,18 @@ func (m *Manager) Proxy(ctx context.Context, owner, id string) (http.RoundTrippe
 	h.mu.Lock()
 	if h.proxy == nil {
 		agent := h.agent
-		h.proxy = &http.Transport{
-			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-				_, p, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				port, err := strconv.Atoi(p)
-				if err != nil {
-					return nil, err
-				}
-				return agent.Relay(ctx, port)
-			},
-			MaxIdleConnsPerHost: 32,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			ForceAttemptHTTP2:   false,
-		}
+		pt := newProxyTransport(func(ctx context.Context, addr string) (net.Conn, error) {
+			_, p, err := net.SplitHostPort(addr)
+			if err != nil {
+				return nil, err
+			}
+			port, err := strconv.Atoi(p)
+			if err != nil {
+				return nil, err
+			}
+			return agent.Relay(ctx, port)
+		})
+		h.proxy = pt
 	}
 	rt := h.proxy
 	h.mu.Unlock()

@@ -1,6 +1,7 @@
 package panion
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -45,6 +46,17 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = conn.SetDeadline(time.Time{})
+	if uc, ok := conn.(*net.UnixConn); ok && headerHas(r.Header, "Upgrade", "tcp-fd") {
+		switch handOver(uc, brw.Reader, up) {
+		case handedOver:
+			return
+		case handOverFailed:
+			conn.Close()
+			up.Close()
+			return
+		}
+		// Not sent (the socket cannot carry descriptors): relay instead.
+	}
 	_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
 	if err := brw.Flush(); err != nil {
 		conn.Close()
@@ -53,6 +65,58 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 	}
 	// brw.Reader may hold bytes the client sent right after its request.
 	splice(conn, brw.Reader, up)
+}
+
+// The outcomes of handOver.
+const (
+	handedOver     = iota // the client has the connection; both are closed here
+	handOverFailed        // both connections are broken
+	notHandedOver         // nothing was sent: relay instead
+)
+
+// handOverAnswer is the 101 answer that carries the connection.
+const handOverAnswer = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp-fd\r\n\r\n"
+
+// handOver answers a client that offered tcp-fd with the connection up
+// itself: its descriptor goes with the 101 answer (SCM_RIGHTS), so that
+// the client reaches the port directly and no byte is copied here. Bytes
+// the client sent right behind its request (in br) go to up first. It
+// closes this process's copies of both connections unless it answers
+// notHandedOver, which it does when the answer could not be sent (a
+// socket that cannot pass descriptors, as under gVisor): nothing was
+// written then.
+func handOver(c *net.UnixConn, br *bufio.Reader, up net.Conn) int {
+	tc, ok := up.(*net.TCPConn)
+	if !ok {
+		return notHandedOver
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return notHandedOver
+	}
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		if _, err := up.Write(b); err != nil {
+			return handOverFailed
+		}
+		_, _ = br.Discard(n)
+	}
+	var n int
+	var sendErr error
+	if err := raw.Control(func(fd uintptr) {
+		n, _, sendErr = c.WriteMsgUnix([]byte(handOverAnswer), syscall.UnixRights(int(fd)), nil)
+	}); err != nil {
+		return notHandedOver
+	}
+	switch {
+	case sendErr == nil && n == len(handOverAnswer):
+		c.Close()
+		up.Close()
+		return handedOver
+	case n == 0:
+		return notHandedOver
+	}
+	return handOverFailed
 }
 
 // dialBox connects to port on the box's loopback: 127.0.0.1, then ::1

@@ -2,13 +2,17 @@ package panion_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/panion/client"
 )
 
 // serveTCP runs handle for every connection to a new loopback listener
@@ -61,15 +65,7 @@ func TestRelayEchoWithHalfClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	msg := strings.Repeat("hello relay ", 100000)
-	go func() {
-		_, _ = io.WriteString(conn, msg)
-		closeWrite(t, conn)
-	}()
-	got, err := io.ReadAll(conn)
-	if err != nil || string(got) != msg {
-		t.Fatalf("echo: %d bytes (err %v), want %d", len(got), err, len(msg))
-	}
+	echoRoundTrip(t, conn, strings.Repeat("hello relay ", 100000))
 }
 
 // An HTTP/1.0-style server answers after the request and ends the body
@@ -155,4 +151,116 @@ func TestRelayClosedPort(t *testing.T) {
 	wantKind(t, err, errs.BadGateway, "nothing is listening on port "+strconv.Itoa(port)+" in the box")
 	_, err = a.c.Relay(ctxT(t), 0)
 	wantKind(t, err, errs.Invalid, "port must be")
+}
+
+// Over a Unix socket the agent hands the client its connection to the
+// port (tcp-fd): the client talks to the server directly, with
+// half-closes, and the agent copies nothing.
+func TestRelayHandsOverTheConnection(t *testing.T) {
+	t.Parallel()
+	a := startAgent(t, nil)
+	port := serveTCP(t, echo)
+	conn, err := a.c.Relay(ctxT(t), port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tc, ok := conn.(*net.TCPConn)
+	if !ok {
+		t.Fatalf("Relay over a Unix socket answered a %T, want the *net.TCPConn the agent hands over", conn)
+	}
+	if got := tc.RemoteAddr().(*net.TCPAddr).Port; got != port {
+		t.Fatalf("handed-over connection goes to port %d, want %d", got, port)
+	}
+	echoRoundTrip(t, conn, strings.Repeat("handed over ", 100000))
+}
+
+// unixOnly hides a *net.UnixConn behind another type, as a stream that
+// cannot carry descriptors (vsock) would be: the client asks for a relay.
+type unixOnly struct{ *net.UnixConn }
+
+func TestRelayCopiesWhenNoHandOver(t *testing.T) {
+	t.Parallel()
+	a := startAgent(t, nil)
+	c := client.New(func(ctx context.Context) (net.Conn, error) {
+		conn, err := unixDialer(a.sock)(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return unixOnly{conn.(*net.UnixConn)}, nil
+	})
+	defer c.Close()
+	port := serveTCP(t, echo)
+	conn, err := c.Relay(ctxT(t), port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, ok := conn.(*net.TCPConn); ok {
+		t.Fatal("Relay over a stream that cannot pass descriptors answered a *net.TCPConn")
+	}
+	echoRoundTrip(t, conn, strings.Repeat("relayed ", 100000))
+}
+
+// Bytes sent right behind a tcp-fd request reach the server before the
+// connection is handed over, and the agent then closes its end.
+func TestRelayHandOverBytesBehindTheRequest(t *testing.T) {
+	t.Parallel()
+	a := startAgent(t, nil)
+	port := serveTCP(t, echo)
+	c, err := net.Dial("unix", a.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	uc := c.(*net.UnixConn)
+	req := "GET /v1/relay?port=" + strconv.Itoa(port) + " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp-fd, tcp\r\n\r\nearly bytes"
+	if _, err := io.WriteString(uc, req); err != nil {
+		t.Fatal(err)
+	}
+	buf, oob := make([]byte, 4096), make([]byte, syscall.CmsgSpace(4))
+	n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp-fd\r\n\r\n"; string(buf[:n]) != want {
+		t.Fatalf("answer %q, want %q", buf[:n], want)
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("control messages %v (err %v), want one", msgs, err)
+	}
+	fds, err := syscall.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("descriptors %v (err %v), want one", fds, err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "relay")
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if rest, err := io.ReadAll(uc); err != nil || len(rest) != 0 {
+		t.Fatalf("after the hand-over the agent sent %q (err %v), want EOF", rest, err)
+	}
+	closeWrite(t, nc)
+	got, err := io.ReadAll(nc)
+	if err != nil || string(got) != "early bytes" {
+		t.Fatalf("got %q (err %v)", got, err)
+	}
+}
+
+// echoRoundTrip writes msg to conn (relayed to an echo server), half-closes
+// it, and checks the same bytes come back.
+func echoRoundTrip(t *testing.T, conn net.Conn, msg string) {
+	t.Helper()
+	go func() {
+		_, _ = io.WriteString(conn, msg)
+		closeWrite(t, conn)
+	}()
+	got, err := io.ReadAll(conn)
+	if err != nil || string(got) != msg {
+		t.Fatalf("echo: %d bytes (err %v), want %d", len(got), err, len(msg))
+	}
 }

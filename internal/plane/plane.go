@@ -156,10 +156,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := o.fill(); err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	sink := newLogSink(stderr) // batches the access log (logsink.go)
+	defer sink.Flush()
+	var handler slog.Handler = slog.NewTextHandler(sink, nil)
 	if o.LogJSON {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(sink, nil)
 	}
+	handler = sinkHandler{Handler: handler, sink: sink}
 	log := slog.New(handler)
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)

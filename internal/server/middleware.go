@@ -105,8 +105,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 				m.Errors.WithLabelValues(errs.KindOf(err).String()).Inc()
 			}
 		}
-		s.log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-			"status", w.status, "bytes", w.bytes, "ms", time.Since(start).Milliseconds())
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", w.status), slog.Int64("bytes", w.bytes),
+			slog.Int64("ms", time.Since(start).Milliseconds()))
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -20,13 +21,7 @@ func (c *Client) upgrade(ctx context.Context, req *http.Request, protocol string
 	if err != nil {
 		return nil, nil, transportError(ctx, err)
 	}
-	// Cancelling ctx during the handshake unblocks it through a deadline.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	br, err := handshake(conn, req, protocol)
-	if !stop() {
-		conn.Close()
-		return nil, nil, fmt.Errorf("hogpanion: %w", ctx.Err())
-	}
+	br, _, err := handshake(ctx, conn, conn, req, protocol)
 	if err != nil {
 		conn.Close()
 		return nil, nil, err
@@ -34,20 +29,35 @@ func (c *Client) upgrade(ctx context.Context, req *http.Request, protocol string
 	return conn, br, nil
 }
 
-func handshake(conn net.Conn, req *http.Request, protocol string) (*bufio.Reader, error) {
+// handshake sends req over conn, asking to switch to protocol (one token
+// or a list the agent picks from), and reads the answer through rd (conn
+// itself, or a reader of it). It answers the 101 response and the reader
+// that may already hold bytes of the new protocol; any other answer is
+// decoded into an error. Cancelling ctx unblocks it through a deadline.
+// The caller closes conn on error.
+func handshake(ctx context.Context, conn net.Conn, rd io.Reader, req *http.Request, protocol string) (*bufio.Reader, *http.Response, error) {
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	br, resp, err := exchange(conn, rd, req, protocol)
+	if !stop() {
+		return nil, nil, fmt.Errorf("hogpanion: %w", ctx.Err())
+	}
+	return br, resp, err
+}
+
+func exchange(conn net.Conn, rd io.Reader, req *http.Request, protocol string) (*bufio.Reader, *http.Response, error) {
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", protocol)
 	if err := req.Write(conn); err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
+		return nil, nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
 	}
-	br := bufio.NewReader(conn)
+	br := bufio.NewReader(rd)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
+		return nil, nil, errs.Wrap(errs.Unavailable, err, "the box agent did not answer")
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		defer resp.Body.Close()
-		return nil, problemError(resp)
+		return nil, nil, problemError(resp)
 	}
-	return br, nil
+	return br, resp, nil
 }

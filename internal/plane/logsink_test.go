@@ -1,0 +1,58 @@
+package plane
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the sink's timer and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogSinkBatchesAccessLines(t *testing.T) {
+	var out lockedBuffer
+	sink := newLogSink(&out)
+	log := slog.New(sinkHandler{Handler: slog.NewTextHandler(sink, nil), sink: sink}).With("k", "v")
+	log.Info(accessLogMessage, "path", "/a")
+	log.Info(accessLogMessage, "path", "/b")
+	if got := out.String(); got != "" {
+		t.Fatalf("access lines written at once: %q", got)
+	}
+	// Any other record goes out at once, after the lines before it.
+	log.Warn("something", "n", 1)
+	got := out.String()
+	if a, b, w := strings.Index(got, "path=/a"), strings.Index(got, "path=/b"), strings.Index(got, "msg=something"); a < 0 || b < a || w < b || !strings.Contains(got, "k=v") {
+		t.Fatalf("after a warning: %q", got)
+	}
+	log.Info("box created", "box", "x")
+	if !strings.Contains(out.String(), "msg=\"box created\"") {
+		t.Fatalf("info line not written at once: %q", out.String())
+	}
+	// An access line alone waits for the timer.
+	log.Info(accessLogMessage, "path", "/c")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "path=/c") {
+		if time.Now().After(deadline) {
+			t.Fatalf("access line never flushed: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
