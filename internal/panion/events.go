@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/PostHog/hogland/internal/errs"
@@ -104,13 +105,20 @@ func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	copied := make(chan error, 1)
+	var fed atomic.Bool
 	go func() {
-		_, err := e.proc.stdin.write(r.Context(), r.Body, closeAfter)
+		_, err := e.proc.stdin.write(r.Context(), r.Body, closeAfter, &fed)
 		copied <- err
 	}()
 	select {
 	case err = <-copied:
 	case <-e.proc.Done():
+		if fed.Load() {
+			// Everything was written (and stdin closed, which may be
+			// why the process ended): the write is done, not refused.
+			err = <-copied
+			break
+		}
 		select {
 		case err = <-copied:
 		default:

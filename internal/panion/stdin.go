@@ -52,8 +52,10 @@ func (s *stdinPipe) feed(data string, closeAfter bool) {
 // write copies r to stdin once it is its turn, then closes stdin when
 // closeAfter. It answers how much was written. A write error is returned
 // as errStdinBroken (nobody reads) or errStdinClosed; a read error of r is
-// returned as is.
-func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (int64, error) {
+// returned as is. fed, when not nil, is set once all of r is written and
+// before stdin is closed: a process that ends after that may have ended
+// because of it, and the write still counts as done.
+func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool, fed *atomic.Bool) (int64, error) {
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
@@ -74,6 +76,9 @@ func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool) (in
 	}
 	if err != nil {
 		return n, err
+	}
+	if fed != nil {
+		fed.Store(true)
 	}
 	if closeAfter {
 		s.closeLocked()

@@ -338,3 +338,25 @@ func TestStreamSSEFraming(t *testing.T) {
 		t.Fatalf("raw stream:\n%s", raw)
 	}
 }
+
+// A write whose last line (and the end of stdin after it) makes the
+// process exit is done, not refused because the process ended before the
+// answer was written.
+func TestStreamStdinLastWriteEndsProcess(t *testing.T) {
+	t.Parallel()
+	a := startAgent(t, nil)
+	ctx := ctxT(t)
+	for i := range 30 {
+		id, err := a.c.StartExecWith(ctx, api.ExecRequest{Argv: []string{"sh", "-c", "while read l; do echo $l; done"}},
+			client.StartOptions{KeepStdinOpen: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.c.WriteStdin(ctx, id, strings.NewReader("a\n")); err != nil {
+			t.Fatalf("round %d: closing write refused: %v", i, err)
+		}
+		if s := summarize(t, events(t, a.c, id, 0), 1); s.stdout != "a\n" || *s.exit.ExitCode != 0 {
+			t.Fatalf("round %d: stdout %q exit %d", i, s.stdout, *s.exit.ExitCode)
+		}
+	}
+}
