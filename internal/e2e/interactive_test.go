@@ -139,7 +139,8 @@ func TestPTYWebSocket(t *testing.T) {
 	}
 	s = &screen{t: t, ws: ws}
 	s.until(ctx, "ready")
-	c.sh(b.ID, "killall -9 sleep")
+	// "ready" comes before the exec: wait until sleep runs.
+	c.sh(b.ID, "until killall -9 sleep 2>/dev/null; do usleep 20000; done")
 	if code := s.exitCode(ctx); code != -1 {
 		t.Errorf("killed: exit code %d, want -1", code)
 	}
