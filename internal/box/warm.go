@@ -256,6 +256,11 @@ func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
 			m.warmClaimed("hit")
 			return wb
 		}
+		if ctx.Err() != nil {
+			// The caller went away, not the agent: keep the box.
+			m.unclaimWarm(wb)
+			return nil
+		}
 		m.log.Warn("warm box's agent did not answer; discarding it", "box", wb.id, "err", err)
 		m.claimDone(wb)
 		go m.destroyWarm(wb)
