@@ -12,8 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/PostHog/hogland/internal/runtime/oci"
 )
 
 // Runc runs the baseline containers: a trivial bundle over the image's
@@ -128,7 +129,7 @@ func (r *Runc) spec(id string, kind SpecKind, args []string) (*specs.Spec, error
 		s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: &limit, Swap: &limit}
 	}
 	if kind != TrivialSpec {
-		sc, err := seccomp.GetDefaultProfile(s)
+		sc, err := oci.BoxSeccomp(s)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp profile: %w", err)
 		}

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -228,4 +231,49 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatalf("not a number: %q", s)
 	}
 	return n
+}
+
+// Boxes run native programs only: a system call through the i386 compat
+// ABI (int $0x80) is refused by the box's seccomp filter, which lists the
+// native architecture alone.
+func TestCompatSyscallsRefused(t *testing.T) {
+	if goruntime.GOARCH != "amd64" {
+		t.Skipf("the compat system call probe is amd64 code; this is %s", goruntime.GOARCH)
+	}
+	p := startPlane(t)
+	c := p.client(p.Token)
+	probe := filepath.Join(t.TempDir(), "compat32")
+	build := exec.Command("go", "build", "-o", probe, "./testdata/compat32")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the probe: %v\n%s", err, out)
+	}
+	// On the host the probe's getpid answers a pid.
+	out, err := exec.Command(probe).Output()
+	if pid, perr := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || perr != nil || pid <= 0 {
+		t.Fatalf("probe on the host: %q %v (want a pid)", out, err)
+	}
+	bin, err := os.ReadFile(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.createBox(api.CreateBoxRequest{Image: "busybox"})
+	if status, body := c.writeFile(b.ID, "/probe", bytes.NewReader(bin), "&mode=0755"); status != 200 {
+		t.Fatalf("write probe: %d %s", status, body)
+	}
+	res := c.exec(b.ID, api.ExecRequest{Argv: []string{"/probe"}, TimeoutSeconds: 30})
+	got := strings.TrimSpace(res.Stdout)
+	if n, err := strconv.Atoi(got); err == nil && n > 0 {
+		t.Fatalf("a compat system call ran in the box (getpid answered %d)", n)
+	}
+	// Refused: the calling thread (or the process) killed, or an error.
+	killed := res.ExitCode == 3 && got == "no answer" || res.ExitCode == -1 && got == "" && !res.TimedOut
+	if !killed && !strings.HasPrefix(got, "-") {
+		t.Fatalf("probe: %+v, want it killed or answered an error", res)
+	}
+	t.Logf("compat system call in a box: exit %d, stdout %q", res.ExitCode, res.Stdout)
+	// Native programs still run, and the box is still up.
+	if got := c.sh(b.ID, "echo native"); got != "native\n" {
+		t.Errorf("after the probe: %q", got)
+	}
 }

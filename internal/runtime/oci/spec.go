@@ -3,6 +3,8 @@ package oci
 import (
 	"fmt"
 	"os"
+	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,12 +66,38 @@ func (d *Driver) bundleSpec(spec runtime.Spec, runDir string) (*specs.Spec, erro
 			ReadonlyPaths: readonlyPaths,
 		},
 	}
-	sc, err := seccomp.GetDefaultProfile(s)
+	sc, err := BoxSeccomp(s)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile: %w", err)
 	}
 	s.Linux.Seccomp = sc
 	return s, nil
+}
+
+// BoxSeccomp is the seccomp profile of every box: Docker's default profile
+// (moby/profiles) for s, restricted to the host's native system call ABI.
+// Boxes run native programs only: a system call through a compat ABI
+// (i386's int 0x80 or x32 on amd64, 32-bit ARM on arm64) matches no
+// architecture of the filter and is refused by the kernel, which also
+// shuts out the compat layer's own attack surface. The filter is then a
+// third the size, and libseccomp compiles it in a third of the time on
+// every `runc run` (about 27 ms of a 72 ms start here).
+func BoxSeccomp(s *specs.Spec) (*specs.LinuxSeccomp, error) {
+	sc, err := seccomp.GetDefaultProfile(s)
+	if err != nil {
+		return nil, err
+	}
+	if native, ok := nativeArch[goruntime.GOARCH]; ok && slices.Contains(sc.Architectures, native) {
+		sc.Architectures = []specs.Arch{native}
+	}
+	return sc, nil
+}
+
+// nativeArch is the seccomp architecture of each Go architecture boxes
+// may run on.
+var nativeArch = map[string]specs.Arch{
+	"amd64": specs.ArchX86_64, "arm64": specs.ArchAARCH64, "ppc64le": specs.ArchPPC64LE,
+	"s390x": specs.ArchS390X, "riscv64": specs.ArchRISCV64,
 }
 
 // agentOOMScoreAdj keeps the kernel's OOM killer off the agent: the box
