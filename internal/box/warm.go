@@ -3,7 +3,6 @@ package box
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -21,7 +20,7 @@ import (
 // and no owner, so that a create can take one that already runs instead
 // of waiting for the runtime to start a new one. A warm box is started
 // with its final id (its hostname), the image's root, an empty disk of
-// the default size, the default CPU and memory limits and no extra
+// its shape's size, the default CPU and memory limits and no extra
 // environment; the create that takes it gets the shape it asked for
 // through the driver's Updater and its environment laid over every
 // process the box starts (handle.env). A create with a snapshot, another
@@ -38,12 +37,11 @@ type WarmShape struct {
 	DiskGiB int64
 }
 
-func (s WarmShape) String() string { return fmt.Sprintf("%s:%d", s.Image, s.DiskGiB) }
-
 // warmPool is the Manager's warm boxes, by shape.
 type warmPool struct {
-	mu    sync.Mutex
-	ready map[WarmShape][]*warmBox
+	mu     sync.Mutex
+	shapes []WarmShape // Config.WarmPool's, in the order the filler serves them
+	ready  map[WarmShape][]*warmBox
 	// claimed counts boxes taken by creates not yet through: a refused
 	// create hands its box back, so the filler does not replace it yet.
 	claimed map[WarmShape]int
@@ -67,12 +65,12 @@ func (p *warmPool) createEnded() {
 	p.creating.Add(-1)
 }
 
-// warmBox is one started box waiting for a create.
+// warmBox is one started box waiting for a create, with the default CPU
+// and memory limits.
 type warmBox struct {
-	id        string
-	shape     WarmShape
-	cpus, mem int64
-	agent     *client.Client
+	id    string
+	shape WarmShape
+	agent *client.Client
 }
 
 const (
@@ -99,6 +97,9 @@ func (m *Manager) startWarm() {
 	m.warm.claimed = map[WarmShape]int{}
 	m.warm.wake = make(chan struct{}, 1)
 	m.warm.done = make(chan struct{})
+	m.warm.shapes = slices.SortedFunc(maps.Keys(m.cfg.WarmPool), func(a, b WarmShape) int {
+		return cmp.Or(cmp.Compare(a.Image, b.Image), cmp.Compare(a.DiskGiB, b.DiskGiB))
+	})
 	if len(m.cfg.WarmPool) == 0 {
 		close(m.warm.done)
 		return
@@ -179,16 +180,9 @@ func (m *Manager) awaitLull(ctx context.Context) bool {
 
 // warmWanted returns a shape with fewer warm boxes than configured.
 func (m *Manager) warmWanted() (WarmShape, bool) {
-	shapes := make([]WarmShape, 0, len(m.cfg.WarmPool))
-	for s := range m.cfg.WarmPool {
-		shapes = append(shapes, s)
-	}
-	slices.SortFunc(shapes, func(a, b WarmShape) int {
-		return cmp.Or(cmp.Compare(a.Image, b.Image), cmp.Compare(a.DiskGiB, b.DiskGiB))
-	})
 	m.warm.mu.Lock()
 	defer m.warm.mu.Unlock()
-	for _, s := range shapes {
+	for _, s := range m.warm.shapes {
 		if len(m.warm.ready[s])+m.warm.claimed[s] < m.cfg.WarmPool[s] {
 			return s, true
 		}
@@ -203,9 +197,9 @@ func (m *Manager) startWarmBox(ctx context.Context, shape WarmShape) (*warmBox, 
 		return nil, err
 	}
 	l := m.cfg.Limits
-	wb := &warmBox{id: NewBoxID(), shape: shape, cpus: l.CPUs.Default, mem: l.MemoryMiB.Default}
+	wb := &warmBox{id: NewBoxID(), shape: shape}
 	spec := runtime.Spec{
-		ID: wb.id, Layers: layers, CPUs: wb.cpus, MemoryMiB: wb.mem, DiskGiB: shape.DiskGiB,
+		ID: wb.id, Layers: layers, CPUs: l.CPUs.Default, MemoryMiB: l.MemoryMiB.Default, DiskGiB: shape.DiskGiB,
 		Pids: l.Pids, AgentPath: m.cfg.AgentPath,
 	}
 	if err := m.cfg.Driver.Create(ctx, spec); err != nil {
@@ -262,8 +256,7 @@ func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
 			return nil
 		}
 		m.log.Warn("warm box's agent did not answer; discarding it", "box", wb.id, "err", err)
-		m.claimDone(wb)
-		go m.destroyWarm(wb)
+		m.discardWarm(wb)
 	}
 }
 
@@ -274,6 +267,12 @@ func (m *Manager) claimDone(wb *warmBox) {
 	m.warm.claimed[wb.shape]--
 	m.warm.mu.Unlock()
 	m.warm.kick()
+}
+
+// discardWarm ends a claim by destroying the box, in the background.
+func (m *Manager) discardWarm(wb *warmBox) {
+	m.claimDone(wb)
+	go m.destroyWarm(wb)
 }
 
 // unclaimWarm puts a claimed warm box, unchanged, back at the front.
@@ -294,12 +293,12 @@ func (m *Manager) unclaimWarm(wb *warmBox) {
 func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Idempotency, wb *warmBox, o createOptions) (res CreateResult, ok bool, err error) {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	reshaped := wb.cpus != rec.CPUs || wb.mem != rec.MemoryMiB
+	l := m.cfg.Limits
+	reshaped := rec.CPUs != l.CPUs.Default || rec.MemoryMiB != l.MemoryMiB.Default
 	if reshaped {
 		if err := m.reshapeWarm(work, wb, rec.CPUs, rec.MemoryMiB); err != nil {
 			m.log.Error("set a warm box's limits; starting a box instead", "box", wb.id, "err", err)
-			m.claimDone(wb)
-			go m.destroyWarm(wb)
+			m.discardWarm(wb)
 			return CreateResult{}, false, nil
 		}
 	}
@@ -308,10 +307,9 @@ func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Ide
 	h, err := m.insert(ctx, rec, idem)
 	if err != nil {
 		if reshaped {
-			if rerr := m.reshapeWarm(work, wb, wb.cpus, wb.mem); rerr != nil {
+			if rerr := m.reshapeWarm(work, wb, l.CPUs.Default, l.MemoryMiB.Default); rerr != nil {
 				m.log.Error("restore a warm box's limits; discarding it", "box", wb.id, "err", rerr)
-				m.claimDone(wb)
-				go m.destroyWarm(wb)
+				m.discardWarm(wb)
 				return CreateResult{}, true, err
 			}
 		}

@@ -150,9 +150,6 @@ func writeCgroup(dir, name, val string) error {
 		return fmt.Errorf("no cgroup directory for %s", name)
 	}
 	err := os.WriteFile(filepath.Join(dir, name), []byte(val), 0)
-	if errors.Is(err, fs.ErrNotExist) && name == "memory.swap.max" {
-		return err
-	}
 	if err != nil {
 		if errors.Is(err, unix.EBUSY) {
 			return errs.Wrap(errs.Conflict, err, "the box uses more than the new %s", name)
