@@ -21,7 +21,7 @@ from ._generated.models import Hogbox as HogboxView
 from ._generated.models import HogboxList as HogboxPage
 from ._generated.models import Limits, Me, SnapshotAlias, SnapshotAliasList, SnapshotList
 from ._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncTransport, TimeoutTypes, to_timeout
-from ._models import HogboxList, Page, SnapshotRecord
+from ._models import HogboxList, Page, SnapshotRecord, awalk_pages
 
 
 class AsyncHogland:
@@ -154,9 +154,8 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[AsyncHogbox]:
         """Every box (newest first): ``async for box in client.iter_boxes()``."""
-        cursor: str | None = None
-        while True:
-            page = await self.list(
+        async for item in awalk_pages(
+            lambda cursor: self.list(
                 limit=page_size,
                 cursor=cursor,
                 status=status,
@@ -164,11 +163,8 @@ class AsyncHogland:
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-            for box in page.items:
-                yield box
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        ):
+            yield item
 
     # snapshots
 
@@ -215,20 +211,16 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[SnapshotRecord]:
         """Every snapshot (of ``box_id``, if given), fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_snapshots(
+        async for item in awalk_pages(
+            lambda cursor: self.list_snapshots(
                 limit=page_size,
                 cursor=cursor,
                 box_id=box_id,
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-            for snap in page.items:
-                yield snap
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        ):
+            yield item
 
     async def delete_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
@@ -333,16 +325,12 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[AsyncDevbox]:
         """Every devbox: ``async for devbox in client.iter_devboxes()``."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_devboxes(
+        async for item in awalk_pages(
+            lambda cursor: self.list_devboxes(
                 limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
             )
-            for devbox in page.items:
-                yield devbox
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        ):
+            yield item
 
     async def delete_devbox(
         self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None

@@ -21,7 +21,7 @@ from ._generated.models import Hogbox as HogboxView
 from ._generated.models import HogboxList as HogboxPage
 from ._generated.models import Limits, Me, SnapshotAlias, SnapshotAliasList, SnapshotList
 from ._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, SyncTransport, TimeoutTypes, to_timeout
-from ._models import HogboxList, Page, SnapshotRecord
+from ._models import HogboxList, Page, SnapshotRecord, walk_pages
 
 AccessType = Literal["none", "public"]
 
@@ -179,9 +179,8 @@ class Hogland:
         extra_headers: Headers = None,
     ) -> Iterator[Hogbox]:
         """Every box (newest first), fetching pages as needed; filters as for ``list``."""
-        cursor: str | None = None
-        while True:
-            page = self.list(
+        return walk_pages(
+            lambda cursor: self.list(
                 limit=page_size,
                 cursor=cursor,
                 status=status,
@@ -189,10 +188,7 @@ class Hogland:
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        )
 
     # snapshots
 
@@ -246,19 +242,15 @@ class Hogland:
         extra_headers: Headers = None,
     ) -> Iterator[SnapshotRecord]:
         """Every snapshot (of ``box_id``, if given), fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = self.list_snapshots(
+        return walk_pages(
+            lambda cursor: self.list_snapshots(
                 limit=page_size,
                 cursor=cursor,
                 box_id=box_id,
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        )
 
     def delete_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
@@ -379,15 +371,11 @@ class Hogland:
         extra_headers: Headers = None,
     ) -> Iterator[Devbox]:
         """Every devbox, fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = self.list_devboxes(
+        return walk_pages(
+            lambda cursor: self.list_devboxes(
                 limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
             )
-            yield from page.items
-            if not page.next_cursor:
-                return
-            cursor = page.next_cursor
+        )
 
     def delete_devbox(
         self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from ._generated.models import FileInfo, Shape, Snapshot
 
@@ -50,3 +50,41 @@ class Page(Generic[BoxT]):
 
 # What list() returns: a page of box handles.
 HogboxList = Page
+
+
+ItemT = TypeVar("ItemT", covariant=True)
+
+
+class _Paged(Protocol[ItemT]):
+    """A page of a listing: its items and the cursor of the next page."""
+
+    @property
+    def items(self) -> Sequence[ItemT]: ...
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+def walk_pages(fetch: Callable[[str | None], _Paged[ItemT]]) -> Iterator[ItemT]:
+    """Every item of a listing: ``fetch(cursor)`` gets a page, from ``None`` on."""
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+async def awalk_pages(
+    fetch: Callable[[str | None], Awaitable[_Paged[ItemT]]],
+) -> AsyncIterator[ItemT]:
+    """``walk_pages`` for an async ``fetch``."""
+    cursor: str | None = None
+    while True:
+        page = await fetch(cursor)
+        for item in page.items:
+            yield item
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
