@@ -53,10 +53,7 @@ hogplane: see hog limits.`,
 				}
 				req.TTLSeconds = &secs
 			}
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

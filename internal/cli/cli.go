@@ -184,6 +184,15 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // client makes a client of the resolved hogplane.
+// outputClient checks the --output flags, so that a bad one fails before
+// any call is made, and returns the API client.
+func (a *app) outputClient(out output) (*client.Client, error) {
+	if _, err := out.resolved(); err != nil {
+		return nil, err
+	}
+	return a.client()
+}
+
 func (a *app) client() (*client.Client, error) {
 	t, err := a.resolve()
 	if err != nil {

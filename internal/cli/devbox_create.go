@@ -49,10 +49,7 @@ func (a *app) devboxCreateCommand() *cobra.Command {
 				f := false
 				req.AutoStart = &f
 			}
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

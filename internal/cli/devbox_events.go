@@ -15,10 +15,7 @@ func (a *app) devboxEventsCommand() *cobra.Command {
 		Short:   "Show a devbox's history (created, started, auto_stopped, ...)",
 		Args:    exactArgs("DEVBOX"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

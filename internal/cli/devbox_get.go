@@ -13,10 +13,7 @@ func (a *app) devboxGetCommand() *cobra.Command {
 		Short: "Show a devbox",
 		Args:  exactArgs("DEVBOX"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -16,10 +16,7 @@ func (a *app) devboxLsCommand() *cobra.Command {
 		Short:   "List your devboxes",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -32,10 +32,7 @@ func (a *app) previewCreateCommand() *cobra.Command {
 					return err
 				}
 			}
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

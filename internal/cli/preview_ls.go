@@ -19,10 +19,7 @@ func (a *app) previewLsCommand() *cobra.Command {
 		Args:              exactArgs("BOX"),
 		ValidArgsFunction: a.completeBoxIDs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -22,10 +22,7 @@ func (a *app) principalCreateCommand() *cobra.Command {
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Name = args[0]
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -14,10 +14,7 @@ func (a *app) principalGetCommand() *cobra.Command {
 		Short: "Show a principal with its quota and usage",
 		Args:  exactArgs("PRINCIPAL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

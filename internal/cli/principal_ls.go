@@ -14,10 +14,7 @@ func (a *app) principalLsCommand() *cobra.Command {
 		Short:   "List every principal (admins only)",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -21,10 +21,7 @@ func (a *app) snapshotLsCommand() *cobra.Command {
 		Short:   "List your snapshots, newest first",
 		Args:    exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -29,10 +29,7 @@ func (a *app) tokenCreateCommand() *cobra.Command {
 				}
 				req.ExpiresInSeconds = secs
 			}
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

@@ -17,10 +17,7 @@ func (a *app) tokenLsCommand() *cobra.Command {
 		Short:   "List a principal's API tokens (never their secrets)",
 		Args:    exactArgs("PRINCIPAL_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}
