@@ -50,7 +50,7 @@ func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxReq
 	}()
 	// Validate (and resolve a snapshot) before the idempotency check, as
 	// before: a bad request is a 400 whatever its key.
-	first, _, err := m.prepareFrom(ctx, owner, req, o)
+	first, firstSn, err := m.prepareFrom(ctx, owner, req, o)
 	if err != nil {
 		return CreateResult{}, err
 	}
@@ -76,7 +76,7 @@ func (m *Manager) create(ctx context.Context, owner string, req api.CreateBoxReq
 			return res, err
 		}
 	}
-	rec, layers, h, err := m.stage(ctx, owner, req, idem, o) // snapshot.go: resolves, fetches layers, inserts
+	rec, layers, h, err := m.stage(ctx, owner, req, idem, o, first, firstSn) // create_from.go: fetches layers, inserts
 	if err != nil {
 		return CreateResult{}, err
 	}

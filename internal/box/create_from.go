@@ -48,15 +48,17 @@ func (m *Manager) prepareFrom(ctx context.Context, owner string, req api.CreateB
 	return rec, sn, nil
 }
 
-// stage prepares a create's record, finds its root layers (fetching
-// snapshot layers not cached yet) and stores the record. An alias that
-// moved to another snapshot, whose old one was deleted meanwhile, is
-// resolved again.
-func (m *Manager) stage(ctx context.Context, owner string, req api.CreateBoxRequest, idem *store.Idempotency, o createOptions) (store.Box, []string, *handle, error) {
+// stage finds the root layers of a create's record, rec as prepareFrom
+// made it from req on snapshot sn (fetching snapshot layers not cached
+// yet), and stores the record. An alias that moved to another snapshot,
+// whose old one was deleted meanwhile, is resolved again.
+func (m *Manager) stage(ctx context.Context, owner string, req api.CreateBoxRequest, idem *store.Idempotency, o createOptions, rec store.Box, sn store.Snapshot) (store.Box, []string, *handle, error) {
 	for attempt := 1; ; attempt++ {
-		rec, sn, err := m.prepareFrom(ctx, owner, req, o)
-		if err != nil {
-			return store.Box{}, nil, nil, err
+		if attempt > 1 {
+			var err error
+			if rec, sn, err = m.prepareFrom(ctx, owner, req, o); err != nil {
+				return store.Box{}, nil, nil, err
+			}
 		}
 		layers, err := m.layers(ctx, rec.Image)
 		if err != nil {
