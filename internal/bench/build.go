@@ -11,6 +11,7 @@ import (
 const (
 	modulePath   = "github.com/PostHog/hogland"
 	boxServerPkg = modulePath + "/internal/e2e/testdata/boxserver"
+	forwarderPkg = modulePath + "/internal/bench/forwarder"
 )
 
 // goBuild builds pkg, statically (CGO_ENABLED=0), to out. It runs in the
@@ -26,12 +27,13 @@ func goBuild(ctx context.Context, pkg, out string) error {
 
 // Binaries are the programs the bench runs.
 type Binaries struct {
-	Hogplane, Hogpanion, BoxServer string
+	Hogplane, Hogpanion, BoxServer, Forwarder string
 }
 
 // findOrBuild returns hogplane and hogpanion from binDir when both are
 // there, else builds them into tmp; with boxServer it also builds the test
-// HTTP server (boxserver) into tmp.
+// HTTP server (boxserver) and the proxy figures' reference forwarder into
+// tmp.
 func findOrBuild(ctx context.Context, binDir, tmp string, boxServer bool) (Binaries, error) {
 	var b Binaries
 	if binDir != "" {
@@ -58,8 +60,11 @@ func findOrBuild(ctx context.Context, binDir, tmp string, boxServer bool) (Binar
 	if !boxServer {
 		return b, nil
 	}
-	b.BoxServer = filepath.Join(tmp, "boxserver")
-	return b, goBuild(ctx, boxServerPkg, b.BoxServer)
+	b.BoxServer, b.Forwarder = filepath.Join(tmp, "boxserver"), filepath.Join(tmp, "forwarder")
+	if err := goBuild(ctx, boxServerPkg, b.BoxServer); err != nil {
+		return b, err
+	}
+	return b, goBuild(ctx, forwarderPkg, b.Forwarder)
 }
 
 func isFile(p string) bool {

@@ -316,6 +316,8 @@ func (x *runner) benchCreate(ctx context.Context) error {
 	r.addBreak(
 		newFigure(sec, "create_cpu_ms", fmt.Sprintf("CPU time per create → first exec (hogplane with its children, plus the box's cgroup), over the %d parallel creates", n), "ms", ms(par.planeCPU+par.boxCT)/float64(n)).
 			vs(fmt.Sprintf("CPU time per `runc run` trivial, over the %d parallel runs", n), ms(runcCPU)/float64(n)),
+		newFigure(sec, "create_parallel_cpu_floor_ms", fmt.Sprintf("parallel ×%d wall-time floor when CPU-bound: total CPU / %d CPUs (above the 3× line, no schedule meets the target on this machine)", n, int(nproc)), "ms", ms(par.planeCPU+par.boxCT)/nproc).
+			vs("3× one serial create", 3*float64(ser.P50)),
 		newFigure(sec, "create_cold_cpu_ms", fmt.Sprintf("CPU time per cold create → first exec, over the %d cold parallel creates", n), "ms", ms(coldPar.planeCPU+coldPar.boxCT)/float64(n)).
 			vs(fmt.Sprintf("CPU time per `runc run` trivial, over the %d parallel runs", n), ms(runcCPU)/float64(n)),
 		newFigure(sec, "create_cold_box_cpu_ms", "… of which in the box's cgroup (runc init, agent start, the exec)", "ms", ms(coldPar.boxCT)/float64(n)),

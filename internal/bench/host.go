@@ -1,13 +1,18 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -129,4 +134,65 @@ func StartHostServer(ctx context.Context, bin string) (*HostServer, error) {
 func (s *HostServer) Stop() {
 	_ = s.cmd.Process.Kill()
 	<-s.exited
+}
+
+// Forwarder is the reference forwarder (internal/bench/forwarder) joining
+// a loopback port to a port in a box.
+type Forwarder struct {
+	URL    string
+	cmd    *exec.Cmd
+	stdin  io.Closer
+	exited chan struct{}
+}
+
+// StartForwarder starts bin in front of port of the box whose agent
+// listens on agentSocket, and waits until it accepts.
+func StartForwarder(ctx context.Context, bin, agentSocket string, port int) (*Forwarder, error) {
+	f := &Forwarder{exited: make(chan struct{})}
+	f.cmd = exec.Command(bin, "-agent-socket", agentSocket, "-port", strconv.Itoa(port))
+	var err error
+	if f.stdin, err = f.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := f.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr bytes.Buffer
+	f.cmd.Stderr = &stderr
+	if err := f.cmd.Start(); err != nil {
+		return nil, err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		addr <- strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	go func() {
+		_ = f.cmd.Wait()
+		close(f.exited)
+	}()
+	select {
+	case a := <-addr:
+		if a != "" {
+			f.URL = "http://" + a
+			return f, nil
+		}
+		f.Stop()
+		return nil, fmt.Errorf("forwarder did not start: %s", stderr.String())
+	case <-ctx.Done():
+		f.Stop()
+		return nil, ctx.Err()
+	case <-time.After(10 * time.Second):
+		f.Stop()
+		return nil, errors.New("forwarder did not start within 10 s")
+	}
+}
+
+// Stop ends the forwarder.
+func (f *Forwarder) Stop() {
+	_ = f.stdin.Close()
+	_ = f.cmd.Process.Kill()
+	<-f.exited
 }

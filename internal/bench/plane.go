@@ -445,11 +445,16 @@ func (p *Plane) ReadFile(ctx context.Context, id, path string) (int64, error) {
 // Agent is a client that talks to box id's agent directly over its Unix
 // socket, bypassing hogplane (as hogplane itself does).
 func (p *Plane) Agent(id string) *agentclient.Client {
-	sock := filepath.Join(p.RunDir, "boxes", id, "agent.sock")
+	sock := p.AgentSocket(id)
 	return agentclient.New(func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	})
+}
+
+// AgentSocket is the Unix socket of box id's agent.
+func (p *Plane) AgentSocket(id string) string {
+	return filepath.Join(p.RunDir, "boxes", id, "agent.sock")
 }
 
 // CgroupPath is box id's cgroup, as hogplane's OCI driver names it.

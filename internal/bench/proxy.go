@@ -183,11 +183,20 @@ func (x *runner) benchProxy(ctx context.Context) error {
 		MaxIdleConnsPerHost: workers,
 		DisableCompression:  true,
 	}}}
+	// The least a proxy process can do: join each client connection, byte
+	// for byte, to a connection the agent hands over, with no HTTP, auth
+	// or logging. The ceiling of any proxy on this machine.
+	fw, err := StartForwarder(ctx, x.bins.Forwarder, p.AgentSocket(b.ID), 8080)
+	if err != nil {
+		return err
+	}
+	defer fw.Stop()
+	forwarded := httpTarget{client: newHTTPClient(workers), base: fw.URL}
 	// An authenticated API call that touches no box: hogplane's floor per
 	// request (auth, routing, logging, JSON).
 	me := httpTarget{client: newHTTPClient(workers), base: p.URL, header: proxied.header}
 	for range 20 {
-		for _, t := range []httpTarget{direct, proxied, relay} {
+		for _, t := range []httpTarget{direct, proxied, relay, forwarded} {
 			if _, err := t.get(ctx, "/echo/"); err != nil {
 				return err
 			}
@@ -198,7 +207,7 @@ func (x *runner) benchProxy(ctx context.Context) error {
 	}
 
 	x.progress("proxy: %d GET /echo/ through the proxy, interleaved with direct requests to the same server on the host", n)
-	var dLat, pLat, rLat, meLat []time.Duration
+	var dLat, pLat, rLat, fLat, meLat []time.Duration
 	for range n {
 		d, _, err := me.timedGet(ctx, "/v1/me")
 		if err != nil {
@@ -209,6 +218,10 @@ func (x *runner) benchProxy(ctx context.Context) error {
 			return fmt.Errorf("agent relay: %w", err)
 		}
 		rLat = append(rLat, d)
+		if d, _, err = forwarded.timedGet(ctx, "/echo/"); err != nil {
+			return fmt.Errorf("forwarder: %w", err)
+		}
+		fLat = append(fLat, d)
 		if d, _, err = direct.timedGet(ctx, "/echo/"); err != nil {
 			return err
 		}
@@ -221,20 +234,20 @@ func (x *runner) benchProxy(ctx context.Context) error {
 
 	dur := time.Duration(x.cfg.ThroughputSeconds * float64(time.Second))
 	x.progress("proxy: throughput with %d keep-alive clients, %s per side in two alternating rounds", workers, dur)
-	var dLoad, pLoad, rLoad, meLoad load
+	var dLoad, pLoad, rLoad, fLoad, meLoad load
 	cg := CgroupPath(b.ID)
 	for range 2 {
 		for _, c := range []struct {
 			l    *load
 			t    httpTarget
 			path string
-		}{{&meLoad, me, "/v1/me"}, {&rLoad, relay, "/echo/"}, {&dLoad, direct, "/echo/"}, {&pLoad, proxied, "/echo/"}} {
+		}{{&meLoad, me, "/v1/me"}, {&rLoad, relay, "/echo/"}, {&fLoad, forwarded, "/echo/"}, {&dLoad, direct, "/echo/"}, {&pLoad, proxied, "/echo/"}} {
 			if err := c.l.run(ctx, c.t, c.path, workers, dur/2, p.Pid(), cg); err != nil {
 				return fmt.Errorf("throughput of %s%s: %w", c.t.base, c.path, err)
 			}
 		}
 	}
-	dRate, pRate, rRate, meRate := dLoad.rate(), pLoad.rate(), rLoad.rate(), meLoad.rate()
+	dRate, pRate, rRate, fRate, meRate := dLoad.rate(), pLoad.rate(), rLoad.rate(), fLoad.rate(), meLoad.rate()
 
 	const bulk = 64 << 20
 	x.progress("proxy: 3 bulk GETs of 64 MiB each way")
@@ -265,9 +278,11 @@ func (x *runner) benchProxy(ctx context.Context) error {
 	dB := r.series("direct_bulk_64mib_mibps", mibpsAll(bulk, dBulk))
 	pB := r.series("proxy_bulk_64mib_mibps", mibpsAll(bulk, pBulk))
 	rS := r.series("relay_request_ms", msAll(rLat))
+	fS := r.series("forwarder_request_ms", msAll(fLat))
 	meS := r.series("api_me_request_ms", msAll(meLat))
 	r.series("api_me_throughput_rps", []float64{meRate})
 	r.series("relay_throughput_rps", []float64{rRate})
+	r.series("forwarder_throughput_rps", []float64{fRate})
 	r.series("direct_throughput_rps", []float64{dRate})
 	r.series("proxy_throughput_rps", []float64{pRate})
 	const sec = "proxy"
@@ -289,6 +304,12 @@ func (x *runner) benchProxy(ctx context.Context) error {
 			vs(directName+", p50", float64(dS.P50)),
 		newFigure(sec, "relay_throughput_rps", fmt.Sprintf("throughput over the agent's relay connections alone, %d clients", workers), "req/s", rRate).
 			vs(fmt.Sprintf("direct, %d keep-alive clients", workers), dRate),
+		newFigure(sec, "forwarder_request_p50_ms", "GET /echo/ through a bare TCP forwarder in a process of its own (no HTTP parsing, no auth, no logging; connections handed over by the agent), p50", "ms", float64(fS.P50)).
+			vs(directName+", p50", float64(dS.P50)),
+		newFigure(sec, "forwarder_throughput_rps", fmt.Sprintf("throughput through the bare forwarder, %d clients: the most any proxy process reaches here", workers), "req/s", fRate).
+			vs(fmt.Sprintf("direct, %d keep-alive clients", workers), dRate),
+		newFigure(sec, "proxy_vs_forwarder_throughput_rps", "hogplane's proxy throughput against the bare forwarder's", "req/s", pRate).
+			vs("bare forwarder", fRate),
 		newFigure(sec, "api_me_request_p50_ms", "GET /v1/me (auth only, no box): hogplane's floor per request, p50", "ms", float64(meS.P50)).
 			vs(directName+", p50", float64(dS.P50)),
 		newFigure(sec, "api_me_throughput_rps", fmt.Sprintf("GET /v1/me throughput, %d clients", workers), "req/s", meRate).
