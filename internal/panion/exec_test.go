@@ -227,7 +227,8 @@ func TestExecCancelKillsProcess(t *testing.T) {
 
 // Children must not inherit the agent's oom_score_adj. Lowering it needs
 // CAP_SYS_RESOURCE, so without it the test raises it instead: the reset to
-// 0 in the child is the same either way.
+// 0 in the child is the same either way, and so is the agent lowering its
+// own value back after a fork (it never goes below what it was).
 func TestExecResetsOOMScoreAdj(t *testing.T) {
 	const path = "/proc/self/oom_score_adj"
 	old, err := os.ReadFile(path)
@@ -244,30 +245,50 @@ func TestExecResetsOOMScoreAdj(t *testing.T) {
 	t.Cleanup(func() { _ = os.WriteFile(path, old, 0) })
 	script := sh("cat /proc/self/oom_score_adj; grep SigBlk /proc/self/status")
 	for _, tc := range []struct {
-		name, childExe, want string
+		name, mode, want string
+		mod              func(*panion.Config)
 	}{
-		{"through the child mode", "", "0"},
-		{"started directly (control)", "-", adj},
+		{"through the child mode", "trampoline", "0", func(c *panion.Config) { c.NoForkReset = true }},
+		{"by raising the agent's own around the fork", "fork", "0", nil},
+		{"started directly (control)", "direct", adj, func(c *panion.Config) { c.ChildExe = "" }},
+		{"through the child mode when the probe fails", "trampoline", "0", func(c *panion.Config) { c.ChildExe = failingProbe(t, c.ChildExe) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := startAgent(t, func(c *panion.Config) {
-				if tc.childExe == "-" {
-					c.ChildExe = ""
+			a := startAgent(t, tc.mod)
+			deadline := time.Now().Add(10 * time.Second)
+			for a.srv.OOMReset() != tc.mode { // the probe runs in the background
+				if time.Now().After(deadline) {
+					t.Fatalf("processes start %q, want %q", a.srv.OOMReset(), tc.mode)
 				}
-			})
-			res, err := a.c.Exec(ctxT(t), script, 0)
-			if err != nil {
-				t.Fatal(err)
+				time.Sleep(5 * time.Millisecond)
 			}
-			lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
-			if len(lines) != 2 || lines[0] != tc.want {
-				t.Fatalf("child oom_score_adj: %q, want %s", res.Stdout, tc.want)
-			}
-			if strings.Trim(strings.TrimPrefix(lines[1], "SigBlk:"), "\t 0") != "" {
-				t.Fatalf("child starts with blocked signals: %q", lines[1])
+			for range 3 {
+				res, err := a.c.Exec(ctxT(t), script, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSpace(res.Stdout), "\n")
+				if len(lines) != 2 || lines[0] != tc.want {
+					t.Fatalf("child oom_score_adj: %q, want %s", res.Stdout, tc.want)
+				}
+				if strings.Trim(strings.TrimPrefix(lines[1], "SigBlk:"), "\t 0") != "" {
+					t.Fatalf("child starts with blocked signals: %q", lines[1])
+				}
+				if b, _ := os.ReadFile(path); strings.TrimSpace(string(b)) != adj {
+					t.Fatalf("the agent's own oom_score_adj is %s after the exec, want %s", b, adj)
+				}
 			}
 		})
 	}
+}
+
+// failingProbe is a stand-in for the agent binary exe whose probe fails,
+// as on a kernel or runtime that does not let a process lower its
+// oom_score_adj back: its child mode works as exe's.
+func failingProbe(t *testing.T, exe string) string {
+	p := filepath.Join(t.TempDir(), "agent")
+	writeScript(t, p, "#!/bin/sh\n[ \"$1\" = __oomprobe ] && { echo refused >&2; exit 1; }\nexec "+exe+" \"$@\"\n")
+	return p
 }
 
 func writeScript(t testing.TB, path, body string) {

@@ -26,7 +26,7 @@ import (
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "init", "serve", "__child":
+		case "init", "serve", "__child", "__oomprobe":
 			os.Exit(panion.Main(os.Args[1:], os.Stdout, os.Stderr))
 		}
 	}

@@ -55,6 +55,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case childMode:
 		return runChild(args[1:], stderr)
+	case probeMode:
+		return runProbe(stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "hogpanion", Version)
 		return 0

@@ -27,9 +27,9 @@ type procConfig struct {
 	// writes (streaming exec with keep_stdin_open). Otherwise stdin is
 	// cmd.stdin then EOF, or /dev/null when cmd.stdin is empty.
 	keepStdin bool
-	// childExe, when set, is the agent binary that starts the process
-	// through its child mode to reset oom_score_adj (see child.go).
-	childExe string
+	// start starts the process (the server's starter; exec.Cmd.Start
+	// when nil).
+	start func(*exec.Cmd) error
 	// grace is how long, after the process exited, output pipes that
 	// other processes still hold open are read before they are let go.
 	grace time.Duration
@@ -77,7 +77,11 @@ func startProc(cfg procConfig) (*proc, error) {
 	if pp.stdinW != nil {
 		c.Stdin = pp.child[2]
 	}
-	if err := launch(c, cfg.childExe); err != nil {
+	start := cfg.start
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	if err := start(c); err != nil {
 		pp.closeAgentEnds()
 		return nil, startFailed(cfg.cmd.path, err)
 	}

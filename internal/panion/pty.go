@@ -136,7 +136,7 @@ func (s *Server) startPTY(cmd *command, size pty.Winsize) (*proc, *os.File, erro
 	c := &exec.Cmd{Path: cmd.path, Args: cmd.argv, Env: cmd.env, Dir: cmd.dir,
 		Stdin: tty, Stdout: tty, Stderr: tty,
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}}
-	if err := launch(c, s.cfg.ChildExe); err != nil {
+	if err := s.start.start(c); err != nil {
 		master.Close()
 		return nil, nil, startFailed(cmd.path, err)
 	}

@@ -25,10 +25,14 @@ type Config struct {
 	Version string
 	// Logger receives the agent's logs (default slog.Default()).
 	Logger *slog.Logger
-	// ChildExe, when set, is the agent binary: processes are started
-	// through its child mode, which resets their oom_score_adj to 0
-	// before the user's program runs (see child.go).
+	// ChildExe, when set, is the agent binary, and processes start at
+	// oom_score_adj 0 instead of the agent's own value: through its child
+	// mode, which resets the value before the user's program runs, or,
+	// once a probe run through it showed the agent may, by raising the
+	// agent's own value around each fork (see starter in child.go).
 	ChildExe string
+	// NoForkReset keeps processes on ChildExe's child mode: no probe.
+	NoForkReset bool
 	// Env is the environment request envs are laid over (default os.Environ()).
 	Env []string
 	// EventBytes is how many bytes of events a streaming exec keeps (default 16 MiB).
@@ -72,6 +76,8 @@ type Server struct {
 	mux     *http.ServeMux
 	execs   registry
 
+	start *starter // starts processes (child.go)
+
 	mu    sync.Mutex
 	procs map[*proc]struct{} // running, for Close
 }
@@ -80,6 +86,7 @@ type Server struct {
 func NewServer(cfg Config) *Server {
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), procs: make(map[*proc]struct{})}
+	s.start = newStarter(cfg.ChildExe, !cfg.NoForkReset, cfg.Logger)
 	mux := http.NewServeMux()
 	mux.Handle("/v1/health", methods{"GET": s.health})
 	mux.Handle("/v1/exec", methods{"POST": s.execBatch})
@@ -96,6 +103,12 @@ func NewServer(cfg Config) *Server {
 	s.mux = mux
 	return s
 }
+
+// OOMReset says how processes come to start at oom_score_adj 0: "direct"
+// (the agent's own value is 0), "trampoline" (ChildExe's child mode),
+// "fork" (the agent raises its own value around each fork), or "probing"
+// (the trampoline, while a probe finds out whether "fork" works).
+func (s *Server) OOMReset() string { return s.start.mode() }
 
 // ServeHTTP serves the agent protocol.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
@@ -151,7 +164,7 @@ func (s *Server) Close() {
 // startProc starts a process with the server's settings and tracks it
 // until it ends.
 func (s *Server) startProc(cfg procConfig) (*proc, error) {
-	cfg.childExe, cfg.grace = s.cfg.ChildExe, s.cfg.OutputGrace
+	cfg.start, cfg.grace = s.start.start, s.cfg.OutputGrace
 	p, err := startProc(cfg)
 	if err != nil {
 		return nil, err
