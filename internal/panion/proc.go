@@ -206,11 +206,17 @@ func exitCode(st *os.ProcessState) int {
 	return st.ExitCode()
 }
 
+// pumpBufs are pump's read buffers, two per process otherwise. Every
+// writer pump feeds copies what it keeps.
+var pumpBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 // pump copies r to w until EOF, then closes r and eof.
 func pump(r *os.File, w io.Writer, eof chan<- struct{}) {
 	defer close(eof)
 	defer r.Close()
-	buf := make([]byte, 32<<10)
+	b := pumpBufs.Get().(*[32 << 10]byte)
+	defer pumpBufs.Put(b)
+	buf := b[:]
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
