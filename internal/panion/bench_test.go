@@ -31,8 +31,8 @@ func BenchmarkExecTrue(b *testing.B) {
 		mod  func(*panion.Config)
 	}{
 		{"direct", func(c *panion.Config) { c.ChildExe = "" }},
-		{"trampoline", func(c *panion.Config) { c.NoForkReset = true }},
-		{"fork", nil},
+		{"trampoline", nil},
+		{"fork", func(c *panion.Config) { c.NoForkReset = false }},
 	} {
 		b.Run(m.mode, func(b *testing.B) {
 			a := startAgent(b, m.mod)

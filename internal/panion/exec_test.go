@@ -12,6 +12,7 @@ import (
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/panion"
+	"github.com/PostHog/hogland/internal/panion/client"
 )
 
 func TestExecBatch(t *testing.T) {
@@ -248,10 +249,12 @@ func TestExecResetsOOMScoreAdj(t *testing.T) {
 		name, mode, want string
 		mod              func(*panion.Config)
 	}{
-		{"through the child mode", "trampoline", "0", func(c *panion.Config) { c.NoForkReset = true }},
-		{"by raising the agent's own around the fork", "fork", "0", nil},
+		{"through the child mode", "trampoline", "0", nil},
+		{"by raising the agent's own around the fork", "fork", "0", func(c *panion.Config) { c.NoForkReset = false }},
 		{"started directly (control)", "direct", adj, func(c *panion.Config) { c.ChildExe = "" }},
-		{"through the child mode when the probe fails", "trampoline", "0", func(c *panion.Config) { c.ChildExe = failingProbe(t, c.ChildExe) }},
+		{"through the child mode when the probe fails", "trampoline", "0", func(c *panion.Config) {
+			c.ChildExe, c.NoForkReset = failingProbe(t, c.ChildExe), false
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startAgent(t, tc.mod)
@@ -277,6 +280,26 @@ func TestExecResetsOOMScoreAdj(t *testing.T) {
 				if b, _ := os.ReadFile(path); strings.TrimSpace(string(b)) != adj {
 					t.Fatalf("the agent's own oom_score_adj is %s after the exec, want %s", b, adj)
 				}
+			}
+			// Streaming execs and terminals start the same way.
+			id, err := a.c.StartExec(ctxT(t), sh("cat /proc/self/oom_score_adj"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(summarize(t, events(t, a.c, id, 0), 1).stdout); got != tc.want {
+				t.Fatalf("streaming exec's oom_score_adj: %q, want %s", got, tc.want)
+			}
+			tm := openTerm(t, a, client.PTYRequest{Argv: []string{"cat", "/proc/self/oom_score_adj"}})
+			select {
+			case <-tm.done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the terminal did not end")
+			}
+			if got := strings.TrimSpace(tm.output()); got != tc.want {
+				t.Fatalf("terminal's oom_score_adj: %q, want %s", got, tc.want)
+			}
+			if b, _ := os.ReadFile(path); strings.TrimSpace(string(b)) != adj {
+				t.Fatalf("the agent's own oom_score_adj is %s after a terminal, want %s", b, adj)
 			}
 		})
 	}

@@ -51,7 +51,10 @@ func startAgent(t testing.TB, mod func(*panion.Config)) *agent {
 	cfg := panion.Config{
 		Version:  "test",
 		ChildExe: exe,
-		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// The probe starts the (race-built) test binary once more: only
+		// the tests of the fork mode ask for it.
+		NoForkReset: true,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if mod != nil {
 		mod(&cfg)
