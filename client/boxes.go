@@ -109,22 +109,34 @@ func (c *Client) ListBoxes(ctx context.Context, o ListBoxesOptions) (api.BoxList
 //		fmt.Println(b.ID)
 //	}
 func (c *Client) AllBoxes(ctx context.Context, o ListBoxesOptions) iter.Seq2[api.Box, error] {
-	return func(yield func(api.Box, error) bool) {
-		for {
-			page, err := c.ListBoxes(ctx, o)
+	return pages(o.Cursor, func(cursor string) ([]api.Box, string, error) {
+		o.Cursor = cursor
+		page, err := c.ListBoxes(ctx, o)
+		return page.Items, page.NextCursor, err
+	})
+}
+
+// pages iterates over the items of the pages that list returns, from the
+// page at cursor until one has no next cursor (or repeats its own). An
+// error ends the iteration after it is yielded.
+func pages[T any](cursor string, list func(cursor string) (items []T, next string, err error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for cur := cursor; ; {
+			items, next, err := list(cur)
 			if err != nil {
-				yield(api.Box{}, err)
+				var zero T
+				yield(zero, err)
 				return
 			}
-			for _, b := range page.Items {
-				if !yield(b, nil) {
+			for _, it := range items {
+				if !yield(it, nil) {
 					return
 				}
 			}
-			if page.NextCursor == "" || page.NextCursor == o.Cursor {
+			if next == "" || next == cur {
 				return
 			}
-			o.Cursor = page.NextCursor
+			cur = next
 		}
 	}
 }

@@ -219,11 +219,6 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 }
 
 func (c *Client) newRequest(ctx context.Context, cl call, payload []byte) (*http.Request, error) {
-	u := *c.base
-	u.Path += cl.path
-	if len(cl.query) > 0 {
-		u.RawQuery = cl.query.Encode()
-	}
 	var body io.Reader
 	switch {
 	case payload != nil:
@@ -232,7 +227,7 @@ func (c *Client) newRequest(ctx context.Context, cl call, payload []byte) (*http
 		// Hide any Seek/Len so that net/http streams it as it is.
 		body = io.NopCloser(cl.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.endpoint(cl.path, cl.query.Encode()), body)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
 	}
@@ -252,14 +247,31 @@ func (c *Client) newRequest(ctx context.Context, cl call, payload []byte) (*http
 	case cl.contentType != "":
 		req.Header.Set("Content-Type", cl.contentType)
 	}
-	tok, err := c.token(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+	if err := c.authorize(ctx, req.Header); err != nil {
+		return nil, err
 	}
 	return req, nil
+}
+
+// endpoint is the URL of path (already escaped) on hogplane, with a raw
+// query.
+func (c *Client) endpoint(path, rawQuery string) string {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = rawQuery
+	return u.String()
+}
+
+// authorize sets the bearer token in h, when there is one.
+func (c *Client) authorize(ctx context.Context, h http.Header) error {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return fmt.Errorf("get token: %w", err)
+	}
+	if tok != "" {
+		h.Set("Authorization", "Bearer "+tok)
+	}
+	return nil
 }
 
 // rewinder returns a function that puts a seekable body back where it

@@ -133,6 +133,8 @@ func (s *ExecStream) Next() (api.ExecEvent, error) {
 
 var errStreamClosed = errors.New("exec stream closed")
 
+func execPath(boxID, execID string) string { return boxPath(boxID) + "/execs/" + escape(execID) }
+
 // reconnect waits (after a drop) and resumes the stream.
 func (s *ExecStream) reconnect() error {
 	if s.execID == "" {
@@ -156,7 +158,7 @@ func (s *ExecStream) resume() error {
 		h.Set("Last-Event-ID", strconv.FormatInt(s.last, 10))
 	}
 	resp, err := s.c.send(s.ctx, call{
-		method: http.MethodGet, path: boxPath(s.boxID) + "/execs/" + escape(s.execID) + "/events",
+		method: http.MethodGet, path: execPath(s.boxID, s.execID) + "/events",
 		header: h, idempotent: true,
 	})
 	if err != nil {
@@ -237,7 +239,7 @@ func (c *Client) WriteExecStdin(ctx context.Context, boxID, execID string, r io.
 		q.Set("close", "false")
 	}
 	return c.do(ctx, call{
-		method: http.MethodPost, path: boxPath(boxID) + "/execs/" + escape(execID) + "/stdin", query: q,
+		method: http.MethodPost, path: execPath(boxID, execID) + "/stdin", query: q,
 		body: r, size: bodySize(r), contentType: "application/octet-stream",
 	}, nil)
 }
@@ -246,7 +248,7 @@ func (c *Client) WriteExecStdin(ctx context.Context, boxID, execID string, r io.
 // running exec's process group.
 func (c *Client) SignalExec(ctx context.Context, boxID, execID string, req api.SignalRequest) error {
 	return c.do(ctx, call{
-		method: http.MethodPost, path: boxPath(boxID) + "/execs/" + escape(execID) + "/signal",
+		method: http.MethodPost, path: execPath(boxID, execID) + "/signal",
 		json: req,
 	}, nil)
 }

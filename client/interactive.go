@@ -23,18 +23,11 @@ const wsReadLimit = 1 << 20
 // dialWebSocket opens a WebSocket to path with the client's token. A
 // refusal before the upgrade is an *Error with the problem details.
 func (c *Client) dialWebSocket(ctx context.Context, path string, q url.Values) (*websocket.Conn, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = q.Encode()
 	h := http.Header{"User-Agent": {c.userAgent}}
-	tok, err := c.token(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
+	if err := c.authorize(ctx, h); err != nil {
+		return nil, err
 	}
-	if tok != "" {
-		h.Set("Authorization", "Bearer "+tok)
-	}
-	ws, resp, err := websocket.Dial(ctx, u.String(), &websocket.DialOptions{
+	ws, resp, err := websocket.Dial(ctx, c.endpoint(path, q.Encode()), &websocket.DialOptions{
 		HTTPClient: c.hc, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
@@ -108,7 +101,7 @@ func (t *Terminal) Read(p []byte) (int, error) {
 	for len(t.rest) == 0 {
 		typ, msg, err := t.ws.Read(t.ctx)
 		if err != nil {
-			return 0, t.endErr(err)
+			return 0, readEnd(t.ctx, "terminal", err)
 		}
 		if typ == websocket.MessageBinary {
 			t.rest = msg
@@ -133,15 +126,16 @@ func (t *Terminal) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// endErr turns the end of the socket into io.EOF when it closed normally.
-func (t *Terminal) endErr(err error) error {
+// readEnd turns the end of a socket read into io.EOF when it closed
+// normally, into the context's error when that ended first.
+func readEnd(ctx context.Context, what string, err error) error {
 	if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
 		return io.EOF
 	}
-	if t.ctx.Err() != nil {
-		return t.ctx.Err()
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	return fmt.Errorf("terminal: %w", err)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // Write sends keystrokes (or any bytes) to the terminal.
@@ -216,14 +210,9 @@ func (t *TunnelConn) Read(p []byte) (int, error) {
 		}
 		typ, msg, err := t.ws.Read(t.ctx)
 		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
-				t.eof = true
-				return 0, io.EOF
-			}
-			if t.ctx.Err() != nil {
-				return 0, t.ctx.Err()
-			}
-			return 0, fmt.Errorf("tunnel: %w", err)
+			err = readEnd(t.ctx, "tunnel", err)
+			t.eof = errors.Is(err, io.EOF)
+			return 0, err
 		}
 		if typ == websocket.MessageBinary {
 			t.rest = msg

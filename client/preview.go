@@ -56,10 +56,7 @@ func (c *Client) Proxy(ctx context.Context, boxID string, port int, req *http.Re
 
 // proxy sends req to path on hogplane as it is, with the token.
 func (c *Client) proxy(ctx context.Context, path string, req *http.Request) (*http.Response, error) {
-	u := *c.base
-	u.Path += path
-	u.RawQuery = req.URL.RawQuery
-	out, err := http.NewRequestWithContext(ctx, req.Method, u.String(), req.Body)
+	out, err := http.NewRequestWithContext(ctx, req.Method, c.endpoint(path, req.URL.RawQuery), req.Body)
 	if err != nil {
 		return nil, fmt.Errorf("proxy %s: %w", path, err)
 	}
@@ -71,12 +68,8 @@ func (c *Client) proxy(ctx context.Context, path string, req *http.Request) (*ht
 	if out.Header.Get("User-Agent") == "" {
 		out.Header.Set("User-Agent", c.userAgent)
 	}
-	tok, err := c.token(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
-	}
-	if tok != "" {
-		out.Header.Set("Authorization", "Bearer "+tok)
+	if err := c.authorize(ctx, out.Header); err != nil {
+		return nil, err
 	}
 	resp, err := c.hc.Do(out)
 	if err != nil {

@@ -51,24 +51,11 @@ func (c *Client) ListSnapshots(ctx context.Context, o ListSnapshotsOptions) (api
 // AllSnapshots iterates over every snapshot o selects, page by page. An
 // error ends the iteration after it is yielded.
 func (c *Client) AllSnapshots(ctx context.Context, o ListSnapshotsOptions) iter.Seq2[api.Snapshot, error] {
-	return func(yield func(api.Snapshot, error) bool) {
-		for {
-			page, err := c.ListSnapshots(ctx, o)
-			if err != nil {
-				yield(api.Snapshot{}, err)
-				return
-			}
-			for _, s := range page.Items {
-				if !yield(s, nil) {
-					return
-				}
-			}
-			if page.NextCursor == "" || page.NextCursor == o.Cursor {
-				return
-			}
-			o.Cursor = page.NextCursor
-		}
-	}
+	return pages(o.Cursor, func(cursor string) ([]api.Snapshot, string, error) {
+		o.Cursor = cursor
+		page, err := c.ListSnapshots(ctx, o)
+		return page.Items, page.NextCursor, err
+	})
 }
 
 func snapshotPath(id string) string { return "/v1/snapshots/" + escape(id) }

@@ -100,3 +100,12 @@ func parseSeconds(flag, v string) (int64, error) {
 	}
 	return int64(d / time.Second), nil
 }
+
+// parsePort reads the PORT argument, 1 to 65535.
+func parsePort(v string) (int, error) {
+	port, err := strconv.Atoi(v)
+	if err != nil || port < 1 || port > 65535 {
+		return 0, usageError{fmt.Errorf("PORT must be 1-65535, got %q", v)}
+	}
+	return port, nil
+}

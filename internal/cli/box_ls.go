@@ -29,14 +29,11 @@ func (a *app) boxLsCommand() *cobra.Command {
 			if err := checkTags(tags); err != nil {
 				return err
 			}
-			if _, err := out.resolved(); err != nil {
-				return err
-			}
 			opts := client.ListBoxesOptions{Status: status, Tags: tags, Limit: 200}
 			if len(status) == 0 && !all {
 				opts.Status = liveStatuses
 			}
-			c, err := a.client()
+			c, err := a.outputClient(out)
 			if err != nil {
 				return err
 			}

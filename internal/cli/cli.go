@@ -183,7 +183,6 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// client makes a client of the resolved hogplane.
 // outputClient checks the --output flags, so that a bad one fails before
 // any call is made, and returns the API client.
 func (a *app) outputClient(out output) (*client.Client, error) {
@@ -193,6 +192,7 @@ func (a *app) outputClient(out output) (*client.Client, error) {
 	return a.client()
 }
 
+// client makes a client of the resolved hogplane.
 func (a *app) client() (*client.Client, error) {
 	t, err := a.resolve()
 	if err != nil {
@@ -216,6 +216,15 @@ func userAgent() string {
 
 // isTerminal reports whether v is a terminal.
 func isTerminal(v any) bool {
+	_, ok := terminalFd(v)
+	return ok
+}
+
+// terminalFd is the file descriptor of v when v is a terminal.
+func terminalFd(v any) (int, bool) {
 	f, ok := v.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
+	}
+	return int(f.Fd()), true
 }

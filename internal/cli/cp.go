@@ -104,9 +104,7 @@ func (a *app) upload(ctx context.Context, c *client.Client, local string, dst lo
 		r, mode, name = f, st.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky), filepath.Base(local)
 	}
 	target := dst.path
-	if strings.HasSuffix(target, "/") {
-		target = path.Join(target, name)
-	} else if isDirInBox(ctx, c, dst.box, target) {
+	if strings.HasSuffix(target, "/") || isDirInBox(ctx, c, dst.box, target) {
 		target = path.Join(target, name)
 	}
 	_, err := c.WriteFile(ctx, dst.box, target, r, client.WriteFileOptions{Mode: mode, Mkdir: mkdir})

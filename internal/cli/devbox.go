@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/client"
 )
 
 func (a *app) devboxCommand() *cobra.Command {
@@ -55,18 +57,19 @@ func devboxText(w io.Writer, d api.Devbox) error {
 }
 
 // devboxAction is the shape of start and stop: one call, then the devbox.
-func (a *app) devboxAction(use, short, doing string, call func(cmd *cobra.Command, ref string) (api.Devbox, error)) *cobra.Command {
+func (a *app) devboxAction(use, short, doing string, call func(*client.Client, context.Context, string) (api.Devbox, error)) *cobra.Command {
 	var out output
 	cmd := &cobra.Command{
 		Use:   use + " DEVBOX",
 		Short: short,
 		Args:  exactArgs("DEVBOX"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := out.resolved(); err != nil {
+			c, err := a.outputClient(out)
+			if err != nil {
 				return err
 			}
 			stop := a.spin(out, doing+" "+args[0])
-			d, err := call(cmd, args[0])
+			d, err := call(c, cmd.Context(), args[0])
 			stop()
 			if err != nil {
 				return err

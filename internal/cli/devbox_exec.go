@@ -12,11 +12,7 @@ import (
 )
 
 func (a *app) devboxExecCommand() *cobra.Command {
-	var (
-		timeout, workdir string
-		env              []string
-		noStdin          bool
-	)
+	var fl execFlags
 	cmd := &cobra.Command{
 		Use:   "exec [flags] DEVBOX [--] COMMAND [ARG...]",
 		Short: "Run a command in a devbox (starting it if need be); exits with its exit code",
@@ -31,17 +27,11 @@ hogplane's batch cap per stream); exit codes are those of hog exec.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			args = commandArgs(args)
-			req := api.ExecRequest{Argv: args[1:], Workdir: workdir}
-			var err error
-			if req.Env, err = parseKV("env", env); err != nil {
+			req, err := fl.request(args[1:])
+			if err != nil {
 				return err
 			}
-			if timeout != "" {
-				if req.TimeoutSeconds, err = parseTimeout(timeout); err != nil {
-					return err
-				}
-			}
-			if !noStdin && !isTerminal(a.stdin) {
+			if !fl.noStdin && !isTerminal(a.stdin) {
 				if req.Stdin, err = readStdin(a.stdin); err != nil {
 					return err
 				}
@@ -67,12 +57,7 @@ hogplane's batch cap per stream); exit codes are those of hog exec.`,
 			return exitCodeError{a.exitStatus(api.ExecEvent{ExitCode: &code, TimedOut: res.TimedOut}, req.TimeoutSeconds)}
 		},
 	}
-	f := cmd.Flags()
-	f.SetInterspersed(false)
-	f.StringVar(&timeout, "timeout", "", "kill the command after this long, such as 30s (default: hogplane's)")
-	f.StringVarP(&workdir, "workdir", "w", "", "directory to run the command in")
-	f.StringArrayVarP(&env, "env", "e", nil, "environment variable KEY=VALUE (repeatable)")
-	f.BoolVarP(&noStdin, "no-stdin", "n", false, "do not read stdin")
+	fl.add(cmd, "kill the command after this long, such as 30s (default: hogplane's)")
 	return cmd
 }
 

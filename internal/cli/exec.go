@@ -26,11 +26,7 @@ const (
 )
 
 func (a *app) execCommand() *cobra.Command {
-	var (
-		timeout, workdir string
-		env              []string
-		noStdin          bool
-	)
+	var fl execFlags
 	cmd := &cobra.Command{
 		Use:   "exec [flags] BOX [--] COMMAND [ARG...]",
 		Short: "Run a command in a box, streaming its output; exits with its exit code",
@@ -59,18 +55,12 @@ bad token, ...) and 2 for a bad command line.`,
 		ValidArgsFunction: a.completeBoxIDs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			args = commandArgs(args)
-			req := api.ExecRequest{Argv: args[1:], Workdir: workdir}
-			var err error
-			if req.Env, err = parseKV("env", env); err != nil {
+			req, err := fl.request(args[1:])
+			if err != nil {
 				return err
 			}
-			if timeout != "" {
-				if req.TimeoutSeconds, err = parseTimeout(timeout); err != nil {
-					return err
-				}
-			}
 			var stdin io.Reader
-			if !noStdin && !isTerminal(a.stdin) {
+			if !fl.noStdin && !isTerminal(a.stdin) {
 				stdin, req.StdinOpen = a.stdin, true
 			}
 			c, err := a.client()
@@ -80,13 +70,39 @@ bad token, ...) and 2 for a bad command line.`,
 			return a.streamExec(cmd.Context(), c, args[0], req, stdin)
 		},
 	}
+	fl.add(cmd, "kill the command after this long, such as 30s or 5m (default: no limit)")
+	return cmd
+}
+
+// execFlags are the flags of hog exec and hog devbox exec.
+type execFlags struct {
+	timeout, workdir string
+	env              []string
+	noStdin          bool
+}
+
+func (fl *execFlags) add(cmd *cobra.Command, timeoutUsage string) {
 	f := cmd.Flags()
 	f.SetInterspersed(false) // flags after BOX belong to the command
-	f.StringVar(&timeout, "timeout", "", "kill the command after this long, such as 30s or 5m (default: no limit)")
-	f.StringVarP(&workdir, "workdir", "w", "", "directory to run the command in")
-	f.StringArrayVarP(&env, "env", "e", nil, "environment variable KEY=VALUE (repeatable)")
-	f.BoolVarP(&noStdin, "no-stdin", "n", false, "do not read stdin")
-	return cmd
+	f.StringVar(&fl.timeout, "timeout", "", timeoutUsage)
+	f.StringVarP(&fl.workdir, "workdir", "w", "", "directory to run the command in")
+	f.StringArrayVarP(&fl.env, "env", "e", nil, "environment variable KEY=VALUE (repeatable)")
+	f.BoolVarP(&fl.noStdin, "no-stdin", "n", false, "do not read stdin")
+}
+
+// request is the request to run argv with the flags' settings.
+func (fl *execFlags) request(argv []string) (api.ExecRequest, error) {
+	req := api.ExecRequest{Argv: argv, Workdir: fl.workdir}
+	var err error
+	if req.Env, err = parseKV("env", fl.env); err != nil {
+		return req, err
+	}
+	if fl.timeout != "" {
+		if req.TimeoutSeconds, err = parseTimeout(fl.timeout); err != nil {
+			return req, err
+		}
+	}
+	return req, nil
 }
 
 // commandArgs drops the "--" between BOX and the command.

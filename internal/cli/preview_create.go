@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -22,9 +21,9 @@ func (a *app) previewCreateCommand() *cobra.Command {
 		Args:              exactArgs("BOX", "PORT"),
 		ValidArgsFunction: a.completeBoxIDs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			port, err := strconv.Atoi(args[1])
-			if err != nil || port < 1 || port > 65535 {
-				return usageError{fmt.Errorf("PORT must be 1-65535, got %q", args[1])}
+			port, err := parsePort(args[1])
+			if err != nil {
+				return err
 			}
 			req := api.CreatePreviewTokenRequest{Port: port}
 			if expires != "" {

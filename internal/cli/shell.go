@@ -60,12 +60,10 @@ session in the box.`,
 // runTerminal connects hog's stdin and stdout to a terminal in the box
 // until its process exits.
 func (a *app) runTerminal(ctx context.Context, c *client.Client, box string, o client.TerminalOptions) error {
-	in, inTTY := a.stdin.(*os.File)
-	inTTY = inTTY && term.IsTerminal(int(in.Fd()))
-	out, outTTY := a.stdout.(*os.File)
-	outTTY = outTTY && term.IsTerminal(int(out.Fd()))
+	inFd, inTTY := terminalFd(a.stdin)
+	outFd, outTTY := terminalFd(a.stdout)
 	if outTTY {
-		if w, h, err := term.GetSize(int(out.Fd())); err == nil {
+		if w, h, err := term.GetSize(outFd); err == nil {
 			o.Cols, o.Rows = w, h
 		}
 	}
@@ -75,18 +73,18 @@ func (a *app) runTerminal(ctx context.Context, c *client.Client, box string, o c
 	}
 	defer t.Close()
 	if inTTY {
-		old, err := term.MakeRaw(int(in.Fd()))
+		old, err := term.MakeRaw(inFd)
 		if err != nil {
 			return fmt.Errorf("put the terminal in raw mode: %w", err)
 		}
 		defer func() {
-			if err := term.Restore(int(in.Fd()), old); err != nil {
+			if err := term.Restore(inFd, old); err != nil {
 				fmt.Fprintf(a.stderr, "hog: restore the terminal: %v (run reset)\n", err)
 			}
 		}()
 	}
 	if outTTY {
-		stop := a.forwardResizes(ctx, t, int(out.Fd()))
+		stop := a.forwardResizes(ctx, t, outFd)
 		defer stop()
 	}
 	go func() {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -21,9 +20,9 @@ public; to share a port with others, mint a link with hog preview create.`,
 			if len(args) > 3 {
 				return usageError{fmt.Errorf("hog url takes BOX PORT [PATH], got %d arguments", len(args))}
 			}
-			port, err := strconv.Atoi(args[1])
-			if err != nil || port < 1 || port > 65535 {
-				return usageError{fmt.Errorf("PORT must be 1-65535, got %q", args[1])}
+			port, err := parsePort(args[1])
+			if err != nil {
+				return err
 			}
 			path := ""
 			if len(args) == 3 {
