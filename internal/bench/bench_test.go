@@ -172,13 +172,6 @@ func TestPlaneLog(t *testing.T) {
 // The benchmarks below drive real runc and a real hogplane; they need
 // root, runc and the busybox image in the image cache.
 
-func imageCache() string {
-	if d := os.Getenv("HOGLAND_IMAGE_CACHE"); d != "" {
-		return d
-	}
-	return "/var/cache/hogland/images"
-}
-
 func requireRoot(b *testing.B) {
 	b.Helper()
 	if os.Geteuid() != 0 {

@@ -80,24 +80,23 @@ func readKV(path string) (map[string]int64, error) {
 	return out, sc.Err()
 }
 
-// memAvailable is the host's MemAvailable in bytes.
-func memAvailable() (int64, error) {
-	v, ok := fileField("/proc/meminfo", "MemAvailable", ':')
-	if !ok {
-		return 0, fmt.Errorf("no MemAvailable in /proc/meminfo")
+// kibField is the "key: N kB" line of a /proc file (meminfo, status), in
+// bytes.
+func kibField(path, key string) (int64, error) {
+	v, ok := fileField(path, key, ':')
+	if !ok || v == "" {
+		return 0, fmt.Errorf("no %s in %s", key, path)
 	}
 	kib, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 	return kib << 10, err
 }
 
+// memAvailable is the host's MemAvailable in bytes.
+func memAvailable() (int64, error) { return kibField("/proc/meminfo", "MemAvailable") }
+
 // processRSS is a process's resident set in bytes.
 func processRSS(pid int) (int64, error) {
-	v, ok := fileField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS", ':')
-	if !ok {
-		return 0, fmt.Errorf("no VmRSS for pid %d", pid)
-	}
-	kib, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-	return kib << 10, err
+	return kibField(fmt.Sprintf("/proc/%d/status", pid), "VmRSS")
 }
 
 // clockTick is the unit of /proc/PID/stat times (USER_HZ, 100 on Linux).

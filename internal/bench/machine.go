@@ -69,9 +69,8 @@ func probeMachine(ctx context.Context, runc, hogplane, workDir string) Machine {
 	if v, ok := fileField("/proc/cpuinfo", "model name", ':'); ok {
 		m.CPUModel = v
 	}
-	if v, ok := fileField("/proc/meminfo", "MemTotal", ':'); ok {
-		kib, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-		m.MemTotalMiB = kib >> 10
+	if b, err := kibField("/proc/meminfo", "MemTotal"); err == nil {
+		m.MemTotalMiB = b >> 20
 	}
 	if v, ok := fileField("/etc/os-release", "PRETTY_NAME", '='); ok {
 		m.OS = strings.Trim(v, `"`)

@@ -64,6 +64,15 @@ It exits non-zero only on errors, never because a target is missed.
 Flags:
 `
 
+// imageCache is the default image cache: $HOGLAND_IMAGE_CACHE, else
+// hogplane's own default.
+func imageCache() string {
+	if d := os.Getenv("HOGLAND_IMAGE_CACHE"); d != "" {
+		return d
+	}
+	return "/var/cache/hogland/images"
+}
+
 // parseFlags reads the command line.
 func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	c := Config{Args: args}
@@ -72,10 +81,6 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
-	}
-	imageCache := os.Getenv("HOGLAND_IMAGE_CACHE")
-	if imageCache == "" {
-		imageCache = "/var/cache/hogland/images"
 	}
 	var only string
 	fs.StringVar(&c.Out, "out", "bench", "directory for results.json and results.md")
@@ -88,7 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.Quick, "quick", false, "small counts for a smoke run (n 4, 30 samples, 10 boxes, short throughput runs)")
 	fs.StringVar(&only, "only", "", "comma-separated sections to run (default all): "+strings.Join(Sections, ","))
 	fs.StringVar(&c.BinDir, "bin", "bin", "directory with hogplane and hogpanion; built into a temp dir when missing")
-	fs.StringVar(&c.ImageDir, "image-dir", imageCache, "image cache (the runc baseline uses its busybox image)")
+	fs.StringVar(&c.ImageDir, "image-dir", imageCache(), "image cache (the runc baseline uses its busybox image)")
 	fs.StringVar(&c.WorkDir, "work-dir", os.TempDir(), "where the data dir and the host file baseline go")
 	if err := fs.Parse(args); err != nil {
 		return c, err

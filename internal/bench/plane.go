@@ -255,19 +255,32 @@ func (p *Plane) newRequest(ctx context.Context, method, path string, body io.Rea
 	return req, nil
 }
 
-// CreateBox creates a box and returns it once it runs.
-func (p *Plane) CreateBox(ctx context.Context, image string) (api.Box, error) {
-	var b api.Box
-	if err := p.call(ctx, "POST", "/v1/hogboxes", api.CreateBoxRequest{Image: image}, &b); err != nil {
-		return b, err
+// get GETs path and returns the response of a 200 answer, whose body the
+// caller reads and closes; any other status is an error carrying the body.
+func (p *Plane) get(ctx context.Context, path string) (*http.Response, error) {
+	req, err := p.newRequest(ctx, "GET", path, nil)
+	if err != nil {
+		return nil, err
 	}
-	if b.Status != api.StatusRunning {
-		return b, fmt.Errorf("created box %s is %s, want running", b.ID, b.Status)
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return nil, err
 	}
-	return b, nil
+	if resp.StatusCode != 200 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("GET %s: %s: %s", path, resp.Status, bytes.TrimSpace(b))
+	}
+	return resp, nil
 }
 
-// CreateBoxReq creates a box from a full request.
+// CreateBox creates a box of image and returns it once it runs.
+func (p *Plane) CreateBox(ctx context.Context, image string) (api.Box, error) {
+	return p.CreateBoxReq(ctx, api.CreateBoxRequest{Image: image})
+}
+
+// CreateBoxReq creates a box from a full request and returns it once it
+// runs.
 func (p *Plane) CreateBoxReq(ctx context.Context, req api.CreateBoxRequest) (api.Box, error) {
 	var b api.Box
 	if err := p.call(ctx, "POST", "/v1/hogboxes", req, &b); err != nil {
@@ -282,18 +295,11 @@ func (p *Plane) CreateBoxReq(ctx context.Context, req api.CreateBoxRequest) (api
 // WarmBoxes reads hogplane's count of warm boxes ready for image (of any
 // disk size) from /metrics (-1 when it reports none).
 func (p *Plane) WarmBoxes(ctx context.Context, image string) (int, error) {
-	req, err := p.newRequest(ctx, "GET", "/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := p.http.Do(req)
+	resp, err := p.get(ctx, "/metrics")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("GET /metrics: %s", resp.Status)
-	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return 0, err
@@ -426,20 +432,12 @@ func (p *Plane) WriteFile(ctx context.Context, id, path string, data []byte, que
 
 // ReadFile GETs path from a box and returns how many bytes came.
 func (p *Plane) ReadFile(ctx context.Context, id, path string) (int64, error) {
-	req, err := p.newRequest(ctx, "GET", "/v1/hogboxes/"+id+"/files?path="+path, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := p.http.Do(req)
+	resp, err := p.get(ctx, "/v1/hogboxes/"+id+"/files?path="+path)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		return 0, fmt.Errorf("read %s: %s: %s", path, resp.Status, b)
-	}
-	return io.Copy(io.Discard, resp.Body)
+	return discard(resp.Body)
 }
 
 // Agent is a client that talks to box id's agent directly over its Unix

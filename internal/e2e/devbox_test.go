@@ -45,8 +45,7 @@ func devboxEventTypes(c *client, ref string) string {
 }
 
 func TestDevboxStopStartKeepsDisk(t *testing.T) {
-	requireRoot(t)
-	p := startPlaneOpts(t, t.TempDir(), planeOptions{Args: []string{"--devbox-min-auto-stop", "1"}})
+	p := startPlaneWith(t, planeOptions{Args: []string{"--devbox-min-auto-stop", "1"}})
 	c := p.client(p.Token)
 	never := int64(0)
 	var d api.Devbox
@@ -122,8 +121,7 @@ func TestDevboxStopStartKeepsDisk(t *testing.T) {
 }
 
 func TestDevboxAutoStopAndStart(t *testing.T) {
-	requireRoot(t)
-	p := startPlaneOpts(t, t.TempDir(), planeOptions{Args: []string{"--devbox-min-auto-stop", "1"}})
+	p := startPlaneWith(t, planeOptions{Args: []string{"--devbox-min-auto-stop", "1"}})
 	c := p.client(p.Token)
 	idle := int64(2)
 	var d api.Devbox

@@ -287,8 +287,9 @@ func (c *client) do(method, path string, in, out any) int {
 	return status
 }
 
-// raw sends a JSON request and returns the status and body.
-func (c *client) raw(method, path string, in any) (int, []byte) {
+// send sends a JSON request (no body when in is nil) and returns the
+// response.
+func (c *client) send(method, path string, in any) *http.Response {
 	c.t.Helper()
 	var body io.Reader
 	hdr := map[string]string{}
@@ -300,7 +301,13 @@ func (c *client) raw(method, path string, in any) (int, []byte) {
 		body = bytes.NewReader(b)
 		hdr["Content-Type"] = "application/json"
 	}
-	resp := c.request(method, path, body, hdr)
+	return c.request(method, path, body, hdr)
+}
+
+// raw sends a JSON request and returns the status and body.
+func (c *client) raw(method, path string, in any) (int, []byte) {
+	c.t.Helper()
+	resp := c.send(method, path, in)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -496,17 +495,7 @@ func TestRateLimits(t *testing.T) {
 // its Retry-After says to wait.
 func rateLimited(t *testing.T, c *client, method, path string, body any, says string) time.Duration {
 	t.Helper()
-	var rdr io.Reader
-	hdr := map[string]string{}
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rdr = strings.NewReader(string(b))
-		hdr["Content-Type"] = "application/json"
-	}
-	resp := c.request(method, path, rdr, hdr)
+	resp := c.send(method, path, body)
 	defer resp.Body.Close()
 	var pr api.Problem
 	_ = json.NewDecoder(resp.Body).Decode(&pr)

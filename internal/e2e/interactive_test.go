@@ -49,6 +49,17 @@ type screen struct {
 	exit *api.PTYMessage
 }
 
+// terminal opens a PTY WebSocket (as dialWS does) and fails the test
+// unless it is upgraded.
+func (c *client) terminal(ctx context.Context, path string, bearer bool) *screen {
+	c.t.Helper()
+	ws, status, body := c.dialWS(ctx, path, bearer)
+	if status != http.StatusSwitchingProtocols {
+		c.t.Fatalf("pty %s: %d %s", path, status, body)
+	}
+	return &screen{t: c.t, ws: ws}
+}
+
 // until reads until the output contains want, failing after 15 s.
 func (s *screen) until(ctx context.Context, want string) {
 	s.t.Helper()
@@ -112,17 +123,13 @@ func TestPTYWebSocket(t *testing.T) {
 
 	// The token as ?token=, as a browser would; busybox has no bash, so
 	// the default shell is /bin/sh.
-	ws, status, body := c.dialWS(ctx, base+"?cols=100&rows=30&env=GREETING=hi&workdir=/tmp&token="+url.QueryEscape(p.Token), false)
-	if status != http.StatusSwitchingProtocols {
-		t.Fatalf("pty: %d %s", status, body)
-	}
-	s := &screen{t: t, ws: ws}
+	s := c.terminal(ctx, base+"?cols=100&rows=30&env=GREETING=hi&workdir=/tmp&token="+url.QueryEscape(p.Token), false)
 	s.typeLine(ctx, "echo $((6*7))")
 	s.until(ctx, "42\r\n")
 	s.typeLine(ctx, `echo "T=$TERM G=$GREETING B=$BOXVAR D=$(pwd) S=$(stty size) $0"`)
 	s.until(ctx, "T=xterm-256color G=hi B=from-box D=/tmp S=30 100 /bin/sh")
 	resize, _ := json.Marshal(api.PTYMessage{Type: api.MessageResize, Cols: 132, Rows: 43})
-	if err := ws.Write(ctx, websocket.MessageText, resize); err != nil {
+	if err := s.ws.Write(ctx, websocket.MessageText, resize); err != nil {
 		t.Fatal(err)
 	}
 	s.typeLine(ctx, "stty size")
@@ -133,11 +140,7 @@ func TestPTYWebSocket(t *testing.T) {
 	}
 
 	// The bearer header works too, and so does argv; a signal is -1.
-	ws, status, body = c.dialWS(ctx, base+"?argv=sh&argv=-c&argv="+url.QueryEscape("echo ready; exec sleep 600"), true)
-	if status != http.StatusSwitchingProtocols {
-		t.Fatalf("pty with argv: %d %s", status, body)
-	}
-	s = &screen{t: t, ws: ws}
+	s = c.terminal(ctx, base+"?argv=sh&argv=-c&argv="+url.QueryEscape("echo ready; exec sleep 600"), true)
 	s.until(ctx, "ready")
 	// "ready" comes before the exec: wait until sleep runs.
 	c.sh(b.ID, "until killall -9 sleep 2>/dev/null; do usleep 20000; done")
@@ -155,10 +158,7 @@ func TestPTYWebSocketErrors(t *testing.T) {
 	base := "/v1/hogboxes/" + b.ID + "/pty"
 
 	// Not a WebSocket: an ordinary problem.
-	resp := c.request("GET", base, nil, nil)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	checkProblem(t, "plain GET pty", resp.StatusCode, body, 400)
+	c.problem("GET", base, nil, 400)
 
 	for _, tc := range []struct {
 		query  string
@@ -185,14 +185,10 @@ func TestPTYWebSocketErrors(t *testing.T) {
 	checkProblem(t, "pty of another principal", status, body, 404)
 
 	// Closing the socket hangs the terminal up: its processes die.
-	ws, status, body := c.dialWS(ctx, base, true)
-	if status != http.StatusSwitchingProtocols {
-		t.Fatalf("pty: %d %s", status, body)
-	}
-	s := &screen{t: t, ws: ws}
+	s := c.terminal(ctx, base, true)
 	s.typeLine(ctx, "sleep 777 & echo start''ed")
 	s.until(ctx, "started")
-	ws.Close(websocket.StatusNormalClosure, "")
+	s.ws.Close(websocket.StatusNormalClosure, "")
 	deadline := time.Now().Add(10 * time.Second)
 	for strings.Contains(c.sh(b.ID, "ps"), "sleep 777") {
 		if time.Now().After(deadline) {
@@ -211,17 +207,13 @@ func TestPTYKeepsBoxBusy(t *testing.T) {
 	ttl := int64(10)
 	b := c.createBox(api.CreateBoxRequest{Image: "busybox", TTLSeconds: &ttl})
 	ctx := context.Background()
-	ws, status, body := c.dialWS(ctx, "/v1/hogboxes/"+b.ID+"/pty", true)
-	if status != http.StatusSwitchingProtocols {
-		t.Fatalf("pty: %d %s", status, body)
-	}
+	s := c.terminal(ctx, "/v1/hogboxes/"+b.ID+"/pty", true)
 	time.Sleep(14 * time.Second)
 	var got api.Box
 	c.must("GET", "/v1/hogboxes/"+b.ID, nil, &got, 200)
 	if got.Status != api.StatusRunning {
 		t.Fatalf("box with an open terminal is %s (%s)", got.Status, got.TerminationReason)
 	}
-	s := &screen{t: t, ws: ws}
 	s.typeLine(ctx, "echo sti''ll-here")
 	s.until(ctx, "still-here")
 	s.typeLine(ctx, "exit")

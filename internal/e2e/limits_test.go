@@ -81,26 +81,28 @@ func TestForkBombContained(t *testing.T) {
 // controller) or v2 (unified) hosts.
 func readCgroupInt(t *testing.T, controller, id, file string) int64 {
 	t.Helper()
-	for _, p := range []string{
-		filepath.Join("/sys/fs/cgroup", controller, "hogland", id, file),
-		filepath.Join("/sys/fs/cgroup/hogland", id, file),
-	} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "max" {
-			return 1 << 62
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s: %q", p, s)
-		}
-		return n
+	s := hostCgroup(t, controller, id, file)
+	if s == "max" {
+		return 1 << 62
 	}
-	t.Fatalf("no cgroup file %s for box %s", file, id)
-	return 0
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("cgroup file %s of box %s: %q", file, id, s)
+	}
+	return n
+}
+
+// hostCgroup reads a file of box id's cgroup in a v1 controller's
+// hierarchy (or the unified one) from the host.
+func hostCgroup(t *testing.T, controller, id, file string) string {
+	t.Helper()
+	for _, dir := range []string{"/sys/fs/cgroup/" + controller + "/hogland/" + id, "/sys/fs/cgroup/hogland/" + id} {
+		if b, err := os.ReadFile(filepath.Join(dir, file)); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+	}
+	t.Fatalf("no cgroup file %s for %s (%s)", file, id, controller)
+	return ""
 }
 
 // cpuUsage is a box's CPU time so far, read on the host.

@@ -65,8 +65,14 @@ func TestIdleTTL(t *testing.T) {
 // restart stops a plane with sig and starts another on its data dir.
 func restart(t *testing.T, p *plane, sig syscall.Signal) *plane {
 	t.Helper()
+	return restartWith(t, p, sig, planeOptions{})
+}
+
+// restartWith is restart with settings for the new plane.
+func restartWith(t *testing.T, p *plane, sig syscall.Signal, o planeOptions) *plane {
+	t.Helper()
 	p.stop(sig)
-	return startPlaneAt(t, p.DataDir)
+	return startPlaneOpts(t, p.DataDir, o)
 }
 
 func TestRecoveryAfterSIGKILL(t *testing.T) {

@@ -40,7 +40,7 @@ func TestSnapshotLatency(t *testing.T) {
 			b := c.createBox(api.CreateBoxRequest{Image: "busybox", DiskGiB: 2})
 			// A hot process all along, and the layer: mib of random data in
 			// one file plus a small package-like tree.
-			c.sh(b.ID, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 0.01; done) >/dev/null 2>&1 &")
+			c.sh(b.ID, ticker)
 			script := fmt.Sprintf("mkdir -p /opt/pkg && for i in $(seq 50); do echo $i > /opt/pkg/f$i; done; dd if=/dev/urandom of=/opt/data bs=1M count=%d 2>/dev/null", mib)
 			c.sh(b.ID, script)
 			if settled {

@@ -14,6 +14,10 @@ import (
 	"github.com/PostHog/hogland/api"
 )
 
+// ticker starts, in the background, a process that writes a counter to
+// /tmp/tick every 10 ms, renaming a new file over it each time.
+const ticker = "(i=0; while :; do i=$((i+1)); echo $i > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 0.01; done) >/dev/null 2>&1 &"
+
 // snapshot snapshots a box and fails the test unless it answers 201.
 func (c *client) snapshot(id string) api.Snapshot {
 	c.t.Helper()
@@ -58,7 +62,7 @@ func TestSnapshotGolden(t *testing.T) {
 	c := p.client(p.Token)
 	golden := bake(c, api.CreateBoxRequest{Image: "busybox", CPUs: 1, MemoryMiB: 256, DiskGiB: 2})
 	// A process writing all along, which must not notice the snapshot.
-	c.sh(golden.ID, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 0.01; done) >/dev/null 2>&1 &")
+	c.sh(golden.ID, ticker)
 
 	sn := c.snapshot(golden.ID)
 	t.Logf("golden snapshot: %+v", sn)
@@ -193,8 +197,7 @@ func countEvents(evs api.BoxEventList, typ string) int {
 // fourth snapshot merges its chain into one layer. Deletions (whiteouts)
 // and replaced directories (opaque) carry through every level.
 func TestSnapshotChains(t *testing.T) {
-	requireRoot(t)
-	p := startPlaneOpts(t, t.TempDir(), planeOptions{Args: []string{"--snapshot-max-depth", "3"}})
+	p := startPlaneWith(t, planeOptions{Args: []string{"--snapshot-max-depth", "3"}})
 	c := p.client(p.Token)
 	b0 := c.createBox(api.CreateBoxRequest{Image: "busybox"})
 	c.sh(b0.ID, "echo 1 > /l1; rm /bin/arch; mkdir -p /d/x && echo x > /d/x/f")
@@ -381,7 +384,7 @@ func TestSnapshotKilledMidway(t *testing.T) {
 	c := p.client(p.Token)
 	b := c.createBox(api.CreateBoxRequest{Image: "busybox"})
 	c.sh(b.ID, "dd if=/dev/urandom of=/big bs=1M count=96 2>/dev/null; echo kept > /small")
-	c.sh(b.ID, "(i=0; while :; do i=$((i+1)); echo $i > /tmp/tick.new; mv /tmp/tick.new /tmp/tick; sleep 0.01; done) >/dev/null 2>&1 &")
+	c.sh(b.ID, ticker)
 	done := make(chan int, 1)
 	go func() {
 		// The connection dies with the plane; any answer but 201 will do.

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,9 +18,7 @@ import (
 // labels, as printed), or -1 when it is missing.
 func (p *plane) metric(sample string) float64 {
 	p.t.Helper()
-	resp := p.client("").request("GET", "/metrics", nil, nil)
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, raw := p.client("").raw("GET", "/metrics", nil)
 	for line := range strings.SplitSeq(string(raw), "\n") {
 		if v, ok := strings.CutPrefix(line, sample+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -63,19 +60,6 @@ func boxDirs(t *testing.T, p *plane) []string {
 		out = append(out, e.Name())
 	}
 	return out
-}
-
-// hostCgroup reads a file of box id's cgroup in a v1 controller's
-// hierarchy (or the unified one) from the host.
-func hostCgroup(t *testing.T, controller, id, file string) string {
-	t.Helper()
-	for _, dir := range []string{"/sys/fs/cgroup/" + controller + "/hogland/" + id, "/sys/fs/cgroup/hogland/" + id} {
-		if b, err := os.ReadFile(filepath.Join(dir, file)); err == nil {
-			return strings.TrimSpace(string(b))
-		}
-	}
-	t.Fatalf("no cgroup file %s for %s (%s)", file, id, controller)
-	return ""
 }
 
 func TestWarmBoxes(t *testing.T) {
@@ -244,15 +228,8 @@ func TestWarmBoxes(t *testing.T) {
 	// After SIGKILL they are leftovers that the next start removes.
 	p2 := restartWith(t, p, syscall.SIGTERM, planeOptions{Args: []string{"--warm-pool=busybox=1"}})
 	p2.waitMetric(ready, 1, 60*time.Second)
-	p3 := restartWith(t, p2, syscall.SIGKILL, planeOptions{})
+	p3 := restart(t, p2, syscall.SIGKILL)
 	if dirs := boxDirs(t, p3); len(dirs) != 0 {
 		t.Errorf("box dirs %v after a restart without warm boxes, want none", dirs)
 	}
-}
-
-// restartWith stops p with sig and starts a plane on its data dir with o.
-func restartWith(t *testing.T, p *plane, sig syscall.Signal, o planeOptions) *plane {
-	t.Helper()
-	p.stop(sig)
-	return startPlaneOpts(t, p.DataDir, o)
 }

@@ -61,24 +61,24 @@ func New(count StatusCounter) *Metrics {
 		RuntimeFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hogland_runtime_failures_total", Help: "Runtime driver operations that failed.",
 		}, []string{"op"}),
+		SnapshotSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hogland_snapshot_seconds", Help: "Time to take a snapshot, until its record is durable.", Buckets: latencyBuckets,
+		}, []string{"result"}),
+		SnapshotPauseSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hogland_snapshot_pause_seconds", Help: "How long a snapshot froze its box.", Buckets: latencyBuckets,
+		}),
+		CorruptLayers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hogland_snapshot_layers_corrupt_total", Help: "Snapshot layers refused because their content did not match their digest.",
+		}),
+		WarmBoxes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hogland_warm_boxes", Help: "Boxes started ahead of demand and ready for a create, by image and disk size.",
+		}, []string{"image", "disk_gib"}),
+		WarmClaims: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hogland_warm_claims_total", Help: "Creates that could use a warm box: took one (hit) or found none ready (miss).",
+		}, []string{"result"}),
 	}
-	m.SnapshotSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "hogland_snapshot_seconds", Help: "Time to take a snapshot, until its record is durable.", Buckets: latencyBuckets,
-	}, []string{"result"})
-	m.SnapshotPauseSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "hogland_snapshot_pause_seconds", Help: "How long a snapshot froze its box.", Buckets: latencyBuckets,
-	})
-	m.CorruptLayers = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "hogland_snapshot_layers_corrupt_total", Help: "Snapshot layers refused because their content did not match their digest.",
-	})
-	m.WarmBoxes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "hogland_warm_boxes", Help: "Boxes started ahead of demand and ready for a create, by image and disk size.",
-	}, []string{"image", "disk_gib"})
-	m.WarmClaims = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "hogland_warm_claims_total", Help: "Creates that could use a warm box: took one (hit) or found none ready (miss).",
-	}, []string{"result"})
-	m.Registry.MustRegister(m.SnapshotSeconds, m.SnapshotPauseSeconds, m.CorruptLayers, m.WarmBoxes, m.WarmClaims)
 	m.Registry.MustRegister(m.CreateSeconds, m.ExecSeconds, m.ProxySeconds, m.Requests, m.Errors, m.RuntimeFailures,
+		m.SnapshotSeconds, m.SnapshotPauseSeconds, m.CorruptLayers, m.WarmBoxes, m.WarmClaims,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&boxesCollector{count: count, desc: prometheus.NewDesc("hogland_boxes", "Boxes by status.", []string{"status"}, nil)})
 	return m
