@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/PostHog/hogland/api"
+	"github.com/PostHog/hogland/internal/panion/client"
 )
 
 // ReadArchive opens a tar stream of path (a file, symlink or directory
@@ -14,16 +15,7 @@ func (m *Manager) ReadArchive(ctx context.Context, owner, id, path string) (io.R
 	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
-	h, err := m.ready(ctx, owner, id)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := h.agent.ReadArchive(ctx, path)
-	if err != nil {
-		m.release(h)
-		return nil, m.agentErr(ctx, h, err)
-	}
-	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
+	return m.openStream(ctx, owner, id, func(a *client.Client) (io.ReadCloser, error) { return a.ReadArchive(ctx, path) })
 }
 
 // WriteArchive extracts the tar stream body into the directory dir in the

@@ -219,9 +219,7 @@ func (m *Manager) checkQuota(ctx context.Context, b store.Box) error {
 		max        int64
 	}{{"max_boxes", boxes, 1, q.MaxBoxes}, {"max_cpus", cpus, b.CPUs, q.MaxCPUs}, {"max_memory_mib", mem, b.MemoryMiB, q.MaxMemoryMiB}} {
 		if c.used+c.want > c.max {
-			e := errs.New(errs.PermissionDenied, "quota %s exceeded: limit %d, in use %d, this box needs %d; destroy boxes you no longer need", c.name, c.max, c.used, c.want)
-			e.Extra = map[string]any{"quota": c.name, "limit": c.max, "used": c.used}
-			return e
+			return quotaExceeded(c.name, c.max, c.used, c.want, "this box needs", "destroy boxes you no longer need")
 		}
 	}
 	return nil

@@ -82,17 +82,29 @@ func (m *Manager) lockDevbox(ctx context.Context, owner, ref string) (store.Devb
 	if err != nil {
 		return store.Devbox{}, nil, err
 	}
-	l := m.devboxLock(d.ID)
+	return m.lockFound(ctx, d.ID)
+}
+
+// lockFound is lockDevbox for a devbox already found.
+func (m *Manager) lockFound(ctx context.Context, id string) (store.Devbox, func(), error) {
+	l := m.devboxLock(id)
 	l.Lock()
-	if d, err = m.store.Devbox(ctx, d.ID); err != nil { // it may have changed meanwhile
-		l.Unlock()
-		return store.Devbox{}, nil, err
-	}
-	if d, err = m.reconcileDevbox(ctx, d); err != nil {
+	d, err := m.freshDevbox(ctx, id) // it may have changed meanwhile
+	if err != nil {
 		l.Unlock()
 		return store.Devbox{}, nil, err
 	}
 	return d, l.Unlock, nil
+}
+
+// freshDevbox reads a devbox's record and brings it in step with its
+// box. The caller holds the devbox's lock.
+func (m *Manager) freshDevbox(ctx context.Context, id string) (store.Devbox, error) {
+	d, err := m.store.Devbox(ctx, id)
+	if err != nil {
+		return store.Devbox{}, err
+	}
+	return m.reconcileDevbox(ctx, d)
 }
 
 // reconcileDevbox stops a running devbox whose box is no longer live (it
@@ -102,10 +114,7 @@ func (m *Manager) reconcileDevbox(ctx context.Context, d store.Devbox) (store.De
 	if d.Status != api.DevboxRunning {
 		return d, nil
 	}
-	m.mu.Lock()
-	h := m.live[d.BoxID]
-	m.mu.Unlock()
-	if h != nil {
+	if m.liveHandle(d.BoxID) != nil {
 		return d, nil
 	}
 	status, detail := api.DevboxStopped, "its box ended on its own; the disk is as of the last stop"
@@ -373,7 +382,7 @@ func (m *Manager) ExecDevbox(ctx context.Context, owner, ref string, req api.Exe
 		res, err := m.Exec(ctx, owner, boxID, req)
 		// The devbox may be stopping (busy) or have stopped between finding
 		// its box and the exec: wait for that, and start it again.
-		retry := errs.Is(err, errs.Busy) || (errs.Is(err, errs.Conflict) && !m.boxLive(boxID))
+		retry := errs.Is(err, errs.Busy) || (errs.Is(err, errs.Conflict) && m.liveHandle(boxID) == nil)
 		if !retry || attempt == 40 {
 			return res, err
 		}
@@ -383,12 +392,6 @@ func (m *Manager) ExecDevbox(ctx context.Context, owner, ref string, req api.Exe
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-func (m *Manager) boxLive(id string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.live[id] != nil
 }
 
 // GetDevbox returns the caller's devbox by id or name.
@@ -408,14 +411,10 @@ func (m *Manager) settled(ctx context.Context, d store.Devbox) store.Devbox {
 		return d
 	}
 	defer l.Unlock()
-	fresh, err := m.store.Devbox(ctx, d.ID)
-	if err != nil {
-		return d
+	if fresh, err := m.freshDevbox(ctx, d.ID); err == nil {
+		return fresh
 	}
-	if fresh, err = m.reconcileDevbox(ctx, fresh); err != nil {
-		return d
-	}
-	return fresh
+	return d
 }
 
 // ListDevboxes returns one page of the caller's devboxes, newest first.
@@ -449,10 +448,7 @@ func (m *Manager) UpdateDevbox(ctx context.Context, owner, ref string, req api.U
 		return api.Devbox{}, err
 	}
 	if req.AutoStopSeconds != nil && d.Status == api.DevboxRunning {
-		m.mu.Lock()
-		h := m.live[d.BoxID]
-		m.mu.Unlock()
-		if h != nil {
+		if h := m.liveHandle(d.BoxID); h != nil {
 			h.mu.Lock()
 			h.ttl = time.Duration(*req.AutoStopSeconds) * time.Second
 			h.expires = time.Time{}
@@ -534,10 +530,7 @@ func (m *Manager) recoverDevboxes(ctx context.Context) error {
 			if d.Status != api.DevboxRunning {
 				continue
 			}
-			m.mu.Lock()
-			h := m.live[d.BoxID]
-			m.mu.Unlock()
-			if h != nil {
+			if h := m.liveHandle(d.BoxID); h != nil {
 				h.mu.Lock()
 				h.devbox = d.ID
 				h.mu.Unlock()

@@ -94,16 +94,7 @@ func (m *Manager) ExecSignal(ctx context.Context, owner, id, execID, signal stri
 // Events streams the raw server-sent events of an exec with seq > after,
 // until the exec's exit event. The caller closes the stream.
 func (m *Manager) Events(ctx context.Context, owner, id, execID string, after int64) (io.ReadCloser, error) {
-	h, err := m.ready(ctx, owner, id)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := h.agent.Events(ctx, execID, after)
-	if err != nil {
-		m.release(h)
-		return nil, m.agentErr(ctx, h, err)
-	}
-	return &callBody{ReadCloser: rc, done: func() { m.release(h) }}, nil
+	return m.openStream(ctx, owner, id, func(a *client.Client) (io.ReadCloser, error) { return a.Events(ctx, execID, after) })
 }
 
 // WriteFile writes body to path in the box, atomically. size is body's
@@ -136,11 +127,17 @@ func (m *Manager) ReadFile(ctx context.Context, owner, id, path string) (io.Read
 	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
+	return m.openStream(ctx, owner, id, func(a *client.Client) (io.ReadCloser, error) { return a.ReadFile(ctx, path) })
+}
+
+// openStream opens a stream from the agent of a running box; the call
+// counts as in flight until the caller closes the stream.
+func (m *Manager) openStream(ctx context.Context, owner, id string, open func(*client.Client) (io.ReadCloser, error)) (io.ReadCloser, error) {
 	h, err := m.ready(ctx, owner, id)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := h.agent.ReadFile(ctx, path)
+	rc, err := open(h.agent)
 	if err != nil {
 		m.release(h)
 		return nil, m.agentErr(ctx, h, err)

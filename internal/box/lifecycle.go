@@ -138,9 +138,7 @@ func (m *Manager) Update(ctx context.Context, owner, id string, req api.UpdateBo
 			return api.Box{}, err
 		}
 	}
-	m.mu.Lock()
-	h := m.live[id]
-	m.mu.Unlock()
+	h := m.liveHandle(id)
 	if h != nil && req.TTLSeconds != nil {
 		h.mu.Lock()
 		h.ttl = time.Duration(*req.TTLSeconds) * time.Second

@@ -139,9 +139,7 @@ func (m *Manager) newAgent(id string) *client.Client {
 // not the caller's, or does not exist, is errs.NotFound; a box that is no
 // longer live is errs.Conflict naming its status.
 func (m *Manager) lookup(ctx context.Context, owner, id string) (*handle, error) {
-	m.mu.Lock()
-	h := m.live[id]
-	m.mu.Unlock()
+	h := m.liveHandle(id)
 	if h != nil {
 		if h.owner != owner {
 			return nil, notFound(id)
@@ -251,6 +249,13 @@ func (m *Manager) forget(id string) {
 	m.mu.Unlock()
 }
 
+// liveHandle returns the handle of a live box, or nil.
+func (m *Manager) liveHandle(id string) *handle {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.live[id]
+}
+
 // Get returns the view of a box the caller owns.
 func (m *Manager) Get(ctx context.Context, owner, id string) (api.Box, error) {
 	b, err := m.store.Box(ctx, id)
@@ -288,9 +293,7 @@ func (m *Manager) List(ctx context.Context, owner string, o ListOptions) (api.Bo
 
 // view renders a record, with the in-memory idle deadline when newer.
 func (m *Manager) view(b store.Box) api.Box {
-	m.mu.Lock()
-	h := m.live[b.ID]
-	m.mu.Unlock()
+	h := m.liveHandle(b.ID)
 	if h != nil {
 		h.mu.Lock()
 		if !h.expires.IsZero() && (b.ExpiresAt == nil || h.expires.After(*b.ExpiresAt)) {

@@ -25,10 +25,7 @@ type Access struct {
 // ProxyAccess returns a box's owner and access type, for the proxy to
 // decide whether a caller may pass. An unknown box is errs.NotFound.
 func (m *Manager) ProxyAccess(ctx context.Context, id string) (Access, error) {
-	m.mu.Lock()
-	h := m.live[id]
-	m.mu.Unlock()
-	if h != nil { // the hot path: no database read per proxied request
+	if h := m.liveHandle(id); h != nil { // the hot path: no database read per proxied request
 		return Access{Owner: h.owner, AccessType: h.access}, nil
 	}
 	b, err := m.store.Box(ctx, id)
@@ -61,7 +58,7 @@ func (m *Manager) Proxy(ctx context.Context, owner, id string) (http.RoundTrippe
 	h.mu.Lock()
 	if h.proxy == nil {
 		agent := h.agent
-		pt := newProxyTransport(func(ctx context.Context, addr string) (net.Conn, error) {
+		h.proxy = newProxyTransport(func(ctx context.Context, addr string) (net.Conn, error) {
 			_, p, err := net.SplitHostPort(addr)
 			if err != nil {
 				return nil, err
@@ -72,7 +69,6 @@ func (m *Manager) Proxy(ctx context.Context, owner, id string) (http.RoundTrippe
 			}
 			return agent.Relay(ctx, port)
 		})
-		h.proxy = pt
 	}
 	rt := h.proxy
 	h.mu.Unlock()

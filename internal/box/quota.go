@@ -35,12 +35,8 @@ func (m *Manager) Usage(ctx context.Context, owner string) (api.Usage, error) {
 	if err != nil {
 		return api.Usage{}, err
 	}
-	u.SnapshotBytes, err = m.snapshotBytes(ctx, owner)
+	u.SnapshotBytes, err = m.store.SnapshotBytes(ctx, owner)
 	return u, err
-}
-
-func (m *Manager) snapshotBytes(ctx context.Context, owner string) (int64, error) {
-	return m.store.SnapshotBytes(ctx, owner)
 }
 
 // CheckSnapshotQuota is for the snapshot path to call before it stores a
@@ -53,7 +49,7 @@ func (m *Manager) CheckSnapshotQuota(ctx context.Context, owner string, addBytes
 	if err != nil {
 		return err
 	}
-	used, err := m.snapshotBytes(ctx, owner)
+	used, err := m.store.SnapshotBytes(ctx, owner)
 	if err != nil {
 		return err
 	}

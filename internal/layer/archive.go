@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -138,7 +137,7 @@ func Extract(ctx context.Context, r io.Reader, dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	x := &extractor{dir: dir, dirs: map[string]*tar.Header{"": nil}, files: map[string]bool{}}
+	x := &extractor{dir: dir, dirs: map[string]unix.Timespec{"": {}}, files: map[string]bool{}}
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -165,8 +164,8 @@ func Extract(ctx context.Context, r io.Reader, dir string) error {
 
 type extractor struct {
 	dir   string
-	dirs  map[string]*tar.Header // extracted directories ("" is the root)
-	files map[string]bool        // extracted regular files, for hard links
+	dirs  map[string]unix.Timespec // extracted directories' mtimes ("" is the root)
+	files map[string]bool          // extracted regular files, for hard links
 }
 
 func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
@@ -190,7 +189,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		if err := os.Mkdir(p, 0o700); err != nil {
 			return err
 		}
-		x.dirs[name] = hdr
+		x.dirs[name] = unix.NsecToTimespec(hdr.ModTime.UnixNano())
 	case tar.TypeReg:
 		extents, size, err := parseSparse(hdr)
 		if err != nil {
@@ -232,23 +231,10 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	return setMeta(p, headerStat(hdr), headerXattrs(hdr))
 }
 
-// dirTimes sets every extracted directory's mtime, children first.
+// dirTimes sets every extracted directory's mtime (not the root's).
 func (x *extractor) dirTimes() error {
-	names := make([]string, 0, len(x.dirs))
-	for name := range x.dirs {
-		if name != "" {
-			names = append(names, name)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(names)))
-	for _, name := range names {
-		hdr := x.dirs[name]
-		mtime := unix.NsecToTimespec(hdr.ModTime.UnixNano())
-		if err := setTimes(filepath.Join(x.dir, name), mtime); err != nil {
-			return err
-		}
-	}
-	return nil
+	delete(x.dirs, "")
+	return setDirTimesUnder(x.dir, x.dirs)
 }
 
 // cleanName checks an archive name is a clean relative path inside the

@@ -244,22 +244,15 @@ func (c *capture) removeGone(seen map[string]bool) error {
 	return nil
 }
 
-// setDirTimes gives every directory of dst its source's mtime, children
-// first (adding entries to a directory changes its mtime).
+// setDirTimes gives every directory of dst its source's mtime.
 func (c *capture) setDirTimes() error {
-	var dirs []string
+	mtimes := map[string]unix.Timespec{}
 	for rel, e := range c.entries {
 		if isDir(&e.st) {
-			dirs = append(dirs, rel)
+			mtimes[rel] = e.st.Mtim
 		}
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
-	for _, rel := range dirs {
-		if err := setTimes(filepath.Join(c.dst, rel), c.entries[rel].st.Mtim); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setDirTimesUnder(c.dst, mtimes)
 }
 
 // sameStat reports whether two stats of one path show no change.

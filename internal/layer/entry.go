@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -122,12 +124,7 @@ func setXattrs(p string, xa map[string][]byte) error {
 			}
 		}
 	}
-	names := make([]string, 0, len(xa))
-	for name := range xa {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(xa)) {
 		if err := unix.Lsetxattr(p, name, xa[name], 0); err != nil {
 			return &fs.PathError{Op: "setxattr " + name, Path: p, Err: err}
 		}
@@ -139,6 +136,19 @@ func setTimes(p string, mtime unix.Timespec) error {
 	ts := []unix.Timespec{mtime, mtime}
 	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &fs.PathError{Op: "utimes", Path: p, Err: err}
+	}
+	return nil
+}
+
+// setDirTimesUnder gives each directory under root (relative names) its
+// mtime, children first: adding entries to a directory changes its mtime.
+func setDirTimesUnder(root string, mtimes map[string]unix.Timespec) error {
+	names := slices.Sorted(maps.Keys(mtimes))
+	slices.Reverse(names)
+	for _, name := range names {
+		if err := setTimes(filepath.Join(root, name), mtimes[name]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -30,17 +29,7 @@ func Merge(ctx context.Context, dst string, layers []string) error {
 			return err
 		}
 	}
-	names := make([]string, 0, len(m.dirTimes))
-	for name := range m.dirTimes {
-		names = append(names, name)
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(names)))
-	for _, name := range names {
-		if err := setTimes(filepath.Join(dst, name), m.dirTimes[name]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setDirTimesUnder(dst, m.dirTimes)
 }
 
 type merger struct {
