@@ -1,10 +1,13 @@
-"""Helpers for the unit tests: tracked mock responses and sync/async glue."""
+"""Helpers for the tests: tracked mock responses, sync/async glue, tree listings."""
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
+import stat
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -133,3 +136,18 @@ def stub_box(client: Any, **over: Any) -> Any:
     if isinstance(client, hogland.AsyncHogland):
         return hogland.AsyncHogbox(client, view)
     return hogland.Hogbox(client, view)
+
+
+def describe(root: Path) -> dict[str, tuple[Any, ...]]:
+    """Every entry below root: kind, permission bits, content or target, mtime."""
+    out: dict[str, tuple[Any, ...]] = {".": ("dir", stat.S_IMODE(root.stat().st_mode))}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        name = path.relative_to(root).as_posix()
+        if stat.S_ISLNK(st.st_mode):
+            out[name] = ("symlink", os.readlink(path))
+        elif stat.S_ISDIR(st.st_mode):
+            out[name] = ("dir", stat.S_IMODE(st.st_mode), int(st.st_mtime))
+        elif stat.S_ISREG(st.st_mode):
+            out[name] = ("file", stat.S_IMODE(st.st_mode), path.read_bytes(), int(st.st_mtime))
+    return out

@@ -16,7 +16,7 @@ import respx
 from hogland import APIConnectionError, ArchiveError, ArchiveInfo
 from hogland._archive import extract, iter_tar, reader
 
-from .helpers import respond, run, stub_box
+from .helpers import describe, respond, run, stub_box
 
 ARCHIVE = "/v1/hogboxes/box-0123456789ab/archive"
 MTIME = 1_700_000_000
@@ -43,21 +43,6 @@ def make_tree(root: Path) -> Path:
     for path in [*root.rglob("*"), root]:
         os.utime(path, (MTIME, MTIME), follow_symlinks=False)
     return root
-
-
-def describe(root: Path) -> dict[str, tuple[Any, ...]]:
-    """Every entry below root: kind, permission bits, content or target, mtime."""
-    out: dict[str, tuple[Any, ...]] = {".": ("dir", stat.S_IMODE(root.stat().st_mode))}
-    for path in sorted(root.rglob("*")):
-        st = path.lstat()
-        name = path.relative_to(root).as_posix()
-        if stat.S_ISLNK(st.st_mode):
-            out[name] = ("symlink", os.readlink(path))
-        elif stat.S_ISDIR(st.st_mode):
-            out[name] = ("dir", stat.S_IMODE(st.st_mode), int(st.st_mtime))
-        elif stat.S_ISREG(st.st_mode):
-            out[name] = ("file", stat.S_IMODE(st.st_mode), path.read_bytes(), int(st.st_mtime))
-    return out
 
 
 def tar_of(*entries: tuple[str, str, Any], mode: int = 0o644) -> bytes:

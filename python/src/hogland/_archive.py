@@ -27,7 +27,7 @@ import io
 import os
 import stat
 import tarfile
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -63,7 +63,7 @@ def _info(name: str, st: os.stat_result, kind: bytes) -> tarfile.TarInfo:
     return info
 
 
-def iter_tar(local_dir: str | os.PathLike[str], *, chunk_size: int = TAR_CHUNK) -> Iterator[bytes]:
+def iter_tar(local_dir: str | os.PathLike[str], *, chunk_size: int = TAR_CHUNK) -> Generator[bytes]:
     """A tar of local_dir's contents, in chunks of about chunk_size bytes.
 
     Entries: the directory itself as ``./`` (its mode), then every entry
@@ -85,7 +85,7 @@ def aiter_tar(
     return _in_thread(iter_tar(local_dir, chunk_size=chunk_size))
 
 
-async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _in_thread(chunks: Generator[bytes]) -> AsyncIterator[bytes]:
     def pull() -> bytes | None:
         return next(chunks, None)
 
@@ -93,12 +93,10 @@ async def _in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         while (chunk := await asyncio.to_thread(pull)) is not None:
             yield chunk
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        chunks.close()
 
 
-def _tar_chunks(root: Path, chunk_size: int) -> Iterator[bytes]:
+def _tar_chunks(root: Path, chunk_size: int) -> Generator[bytes]:
     buf = bytearray()
     seen: dict[tuple[int, int], str] = {}
 

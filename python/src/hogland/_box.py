@@ -27,7 +27,7 @@ from ._generated.models import (
     PreviewTokenList,
 )
 from ._generated.models import Hogbox as HogboxView
-from ._http import AsyncUpload, Call, SyncUpload, TimeoutTypes
+from ._http import AsyncUpload, Call, Headers, SyncUpload, TimeoutTypes
 from ._models import SnapshotRecord
 from ._streams import (
     DEFAULT_CHUNK,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from ._async import AsyncHogland
     from ._client import Hogland
 
-Headers = Mapping[str, str] | None
 Destination = str | os.PathLike[str] | IO[bytes]
 LocalPath = str | os.PathLike[str]
 

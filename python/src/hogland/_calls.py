@@ -21,6 +21,8 @@ from ._http import AsyncUpload, Call, TimeoutTypes, Upload
 EXEC_TIMEOUT_MARGIN = 30.0
 # hogplane's batch exec timeout when the request names none.
 SERVER_EXEC_TIMEOUT = 60.0
+# What a running exec's stdin takes (str is sent as UTF-8).
+StdinData = bytes | bytearray | memoryview | str
 
 
 def _seg(value: str) -> str:
@@ -44,6 +46,15 @@ def _list_param(name: str, values: str | Sequence[str] | None) -> list[tuple[str
     if isinstance(values, str):
         values = [values]
     return [(name, v) for v in values]
+
+
+def _page(limit: int | None, cursor: str | None) -> list[tuple[str, str]]:
+    params: list[tuple[str, str]] = []
+    if limit is not None:
+        params.append(("limit", str(limit)))
+    if cursor:
+        params.append(("cursor", cursor))
+    return params
 
 
 def me(**opts: Any) -> Call:
@@ -99,13 +110,7 @@ def list_boxes(
     tags: str | Sequence[str] | None,
     **opts: Any,
 ) -> Call:
-    params: list[tuple[str, str]] = []
-    if limit is not None:
-        params.append(("limit", str(limit)))
-    if cursor:
-        params.append(("cursor", cursor))
-    params += _list_param("status", status)
-    params += _list_param("tag", tags)
+    params = _page(limit, cursor) + _list_param("status", status) + _list_param("tag", tags)
     return Call("GET", "/v1/hogboxes", params=params, **opts)
 
 
@@ -168,21 +173,8 @@ def exec_body(
     )
 
 
-def exec_batch(
-    box_id: str,
-    body: dict[str, Any],
-    *,
-    timeout: TimeoutTypes,
-    default_timeout: httpx.Timeout,
-    extra_headers: Mapping[str, str] | None,
-) -> Call:
-    return _exec_call(
-        _box(box_id) + "/exec",
-        body,
-        timeout=timeout,
-        default_timeout=default_timeout,
-        extra_headers=extra_headers,
-    )
+def exec_batch(box_id: str, body: dict[str, Any], **opts: Any) -> Call:
+    return _exec_call(_box(box_id) + "/exec", body, **opts)
 
 
 def _exec_call(
@@ -261,12 +253,12 @@ def _exec(box_id: str, exec_id: str) -> str:
 def exec_stdin(
     box_id: str,
     exec_id: str,
-    data: bytes | bytearray | memoryview | str,
+    data: StdinData,
     *,
     close: bool,
     **opts: Any,
 ) -> Call:
-    if not isinstance(data, bytes | bytearray | memoryview | str):
+    if not isinstance(data, StdinData):
         raise TypeError(f"stdin data must be bytes or str, not {type(data).__name__}")
     params = [("close", "true" if close else "false")]
     # A POST without an Idempotency-Key: never sent twice (the bytes would be written twice).
@@ -346,15 +338,6 @@ def write_archive(box_id: str, path: str, data: AsyncUpload, *, mkdir: bool, **o
 
 def snapshot(box_id: str, **opts: Any) -> Call:
     return Call("POST", _box(box_id) + "/snapshot", json={}, **opts)
-
-
-def _page(limit: int | None, cursor: str | None) -> list[tuple[str, str]]:
-    params: list[tuple[str, str]] = []
-    if limit is not None:
-        params.append(("limit", str(limit)))
-    if cursor:
-        params.append(("cursor", cursor))
-    return params
 
 
 def list_snapshots(
@@ -513,21 +496,8 @@ def devbox_events(ref: str, *, after: int | None, **opts: Any) -> Call:
     return Call("GET", _devbox(ref) + "/events", params=params, **opts)
 
 
-def exec_devbox(
-    ref: str,
-    body: dict[str, Any],
-    *,
-    timeout: TimeoutTypes,
-    default_timeout: httpx.Timeout,
-    extra_headers: Mapping[str, str] | None,
-) -> Call:
-    return _exec_call(
-        _devbox(ref) + "/exec",
-        body,
-        timeout=timeout,
-        default_timeout=default_timeout,
-        extra_headers=extra_headers,
-    )
+def exec_devbox(ref: str, body: dict[str, Any], **opts: Any) -> Call:
+    return _exec_call(_devbox(ref) + "/exec", body, **opts)
 
 
 def devbox_proxy_url(

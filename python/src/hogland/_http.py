@@ -66,6 +66,8 @@ RETRY_ERRORS: tuple[type[Exception], ...] = (
 )
 
 TimeoutTypes = float | httpx.Timeout | None
+# A call's extra_headers=.
+Headers = Mapping[str, str] | None
 # Everything write_file accepts.
 SyncUpload = bytes | bytearray | memoryview | str | IO[bytes] | Iterable[bytes]
 AsyncUpload = SyncUpload | AsyncIterable[bytes]

@@ -8,7 +8,7 @@ is left, so breaking out of a loop early leaks no connection.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Self
 
@@ -16,6 +16,7 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
 from . import _calls, _http
+from ._calls import StdinData
 from ._errors import APIConnectionError
 from ._generated.models import ExecEvent
 from ._http import (
@@ -23,13 +24,11 @@ from ._http import (
     AsyncTransport,
     BaseTransport,
     Call,
+    Headers,
     SyncTransport,
     TimeoutTypes,
     backoff,
 )
-
-StdinData = bytes | bytearray | memoryview | str
-Headers = Mapping[str, str] | None
 
 EVENT_KINDS = frozenset({"stdout", "stderr", "exit"})
 DEFAULT_CHUNK = 64 << 10

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import hogland
 from hogland import ArchiveInfo, ValidationError
+
+from ..helpers import describe
 
 MTIME = 1_700_000_000
 
@@ -39,20 +39,6 @@ def make_tree(root: Path) -> Path:
     for path in [*root.rglob("*"), root]:
         os.utime(path, (MTIME, MTIME), follow_symlinks=False)
     return root
-
-
-def describe(root: Path) -> dict[str, tuple[Any, ...]]:
-    out: dict[str, tuple[Any, ...]] = {".": ("dir", stat.S_IMODE(root.stat().st_mode))}
-    for path in sorted(root.rglob("*")):
-        st = path.lstat()
-        name = path.relative_to(root).as_posix()
-        if stat.S_ISLNK(st.st_mode):
-            out[name] = ("symlink", os.readlink(path))
-        elif stat.S_ISDIR(st.st_mode):
-            out[name] = ("dir", stat.S_IMODE(st.st_mode), int(st.st_mtime))
-        else:
-            out[name] = ("file", stat.S_IMODE(st.st_mode), path.read_bytes(), int(st.st_mtime))
-    return out
 
 
 def in_box(box: hogland.Hogbox, path: str) -> str:
