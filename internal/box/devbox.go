@@ -354,7 +354,17 @@ func (m *Manager) devboxIdle(h *handle, devbox string) {
 // DevboxBox returns the id of the box a devbox runs in, starting the
 // devbox first if it is stopped and lets calls start it (auto_start).
 func (m *Manager) DevboxBox(ctx context.Context, owner, ref string) (string, error) {
-	d, unlock, err := m.lockDevbox(ctx, owner, ref)
+	d, err := m.findDevbox(ctx, owner, ref)
+	if err != nil {
+		return "", err
+	}
+	// The hot path (every request proxied to a devbox): a running devbox
+	// whose box is live and in no transition needs neither its lock nor
+	// another read.
+	if d.Status == api.DevboxRunning && m.boxSteady(d.BoxID) {
+		return d.BoxID, nil
+	}
+	d, unlock, err := m.lockFound(ctx, d.ID)
 	if err != nil {
 		return "", err
 	}
@@ -392,6 +402,18 @@ func (m *Manager) ExecDevbox(ctx context.Context, owner, ref string, req api.Exe
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// boxSteady reports whether box id is live with no transition under way
+// (a stop sets one before it changes the devbox's record).
+func (m *Manager) boxSteady(id string) bool {
+	h := m.liveHandle(id)
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.op == ""
 }
 
 // GetDevbox returns the caller's devbox by id or name.
