@@ -140,8 +140,9 @@ type starter struct {
 	mu      sync.Mutex // held while the agent's value is raised
 	byFork  atomic.Bool
 	probing atomic.Bool
-	own     []byte   // the agent's own value
-	adj     *os.File // the agent's oom_score_adj, open for writing
+	// Set by the probe before byFork first turns true.
+	own []byte   // the agent's own value
+	adj *os.File // the agent's oom_score_adj, open for writing
 }
 
 // newStarter makes a starter. With childExe set and probe true it starts
@@ -188,9 +189,7 @@ func (st *starter) probe() {
 		st.log.Info("processes start through the child mode", "err", err)
 		return
 	}
-	st.mu.Lock()
-	st.own, st.adj = own, f
-	st.mu.Unlock()
+	st.own, st.adj = own, f // published by the store below
 	st.byFork.Store(true)
 	st.log.Info("processes start at oom_score_adj 0: the agent raises its own around each fork", "agent_oom_score_adj", string(own))
 }

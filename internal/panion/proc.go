@@ -27,8 +27,7 @@ type procConfig struct {
 	// writes (streaming exec with keep_stdin_open). Otherwise stdin is
 	// cmd.stdin then EOF, or /dev/null when cmd.stdin is empty.
 	keepStdin bool
-	// start starts the process (the server's starter; exec.Cmd.Start
-	// when nil).
+	// start starts the process (the server's starter).
 	start func(*exec.Cmd) error
 	// grace is how long, after the process exited, output pipes that
 	// other processes still hold open are read before they are let go.
@@ -77,11 +76,7 @@ func startProc(cfg procConfig) (*proc, error) {
 	if pp.stdinW != nil {
 		c.Stdin = pp.child[2]
 	}
-	start := cfg.start
-	if start == nil {
-		start = (*exec.Cmd).Start
-	}
-	if err := start(c); err != nil {
+	if err := cfg.start(c); err != nil {
 		pp.closeAgentEnds()
 		return nil, startFailed(cfg.cmd.path, err)
 	}

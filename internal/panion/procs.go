@@ -24,12 +24,7 @@ func signalAll(sig syscall.Signal) {
 // descendants lists the processes below root in the process tree.
 func descendants(root int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
+	for _, pid := range allPids() {
 		if ppid, ok := parentOf(pid); ok {
 			children[ppid] = append(children[ppid], pid)
 		}
@@ -44,19 +39,38 @@ func descendants(root int) []int {
 	return out
 }
 
-// parentOf reads the parent pid from /proc/PID/stat. The command name may
-// hold spaces and parentheses, so fields are counted after the last ')'.
-func parentOf(pid int) (int, bool) {
+// allPids lists the processes in /proc.
+func allPids() []int {
+	entries, _ := os.ReadDir("/proc")
+	pids := make([]int, 0, len(entries))
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// statFields reads /proc/PID/stat and answers its fields after the
+// command name (state, ppid, pgrp, session, ...), nil when unreadable.
+// The name may hold spaces and parentheses, so fields are counted after
+// the last ')'.
+func statFields(pid int) []string {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, false
+		return nil
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, false
+		return nil
 	}
-	f := strings.Fields(s[i+1:]) // state, ppid, ...
+	return strings.Fields(s[i+1:])
+}
+
+// parentOf reads the parent pid from /proc/PID/stat.
+func parentOf(pid int) (int, bool) {
+	f := statFields(pid)
 	if len(f) < 2 {
 		return 0, false
 	}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -73,8 +72,7 @@ func (s *Server) openPTY(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// brw.Reader may hold frames the host sent right after its request.
-	ts := &ptySession{p: p, master: master, conn: conn, in: brw.Reader, grace: s.cfg.OutputGrace, log: s.log,
-		buf: make([]byte, 32<<10)}
+	ts := &ptySession{p: p, master: master, conn: conn, in: brw.Reader, grace: s.cfg.OutputGrace, log: s.log}
 	ts.run()
 }
 
@@ -204,7 +202,6 @@ type ptySession struct {
 	in     *bufio.Reader // conn, with what the handshake buffered
 	grace  time.Duration
 	log    *slog.Logger
-	buf    []byte // for input
 }
 
 // run serves the session to its end: when the process exits, the output
@@ -266,6 +263,7 @@ func (ts *ptySession) output() {
 // input applies the host's frames until its stream ends or breaks: data
 // goes to the terminal, resizes to its size; other types are skipped.
 func (ts *ptySession) input() {
+	buf := make([]byte, 32<<10)
 	for {
 		typ, n, err := wire.ReadFrameHeader(ts.in)
 		if err != nil {
@@ -276,7 +274,7 @@ func (ts *ptySession) input() {
 		case wire.FrameData:
 			// A write error (the terminal is gone) drops the rest of the
 			// frame; the exit frame is on its way.
-			_, err = io.CopyBuffer(termWriter{ts.master}, body, ts.buf)
+			_, err = io.CopyBuffer(termWriter{ts.master}, body, buf)
 		case wire.FrameResize:
 			var sz wire.PTYSize
 			if derr := json.NewDecoder(body).Decode(&sz); derr == nil {
@@ -288,7 +286,7 @@ func (ts *ptySession) input() {
 		if err != nil {
 			return
 		}
-		if _, err := io.CopyBuffer(io.Discard, body, ts.buf); err != nil {
+		if _, err := io.CopyBuffer(io.Discard, body, buf); err != nil {
 			return
 		}
 	}
@@ -323,23 +321,9 @@ func hangup(p *proc) {
 // sessionMembers lists the processes whose session id is sid.
 func sessionMembers(sid int) []int {
 	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:]) // state, ppid, pgrp, session, ...
-		if len(f) > 3 && f[3] == strconv.Itoa(sid) {
+	want := strconv.Itoa(sid)
+	for _, pid := range allPids() {
+		if f := statFields(pid); len(f) > 3 && f[3] == want {
 			out = append(out, pid)
 		}
 	}

@@ -52,7 +52,7 @@ func (s *stdinPipe) feed(data string, closeAfter bool) {
 // write copies r to stdin once it is its turn, then closes stdin when
 // closeAfter. It answers how much was written. A write error is returned
 // as errStdinBroken (nobody reads) or errStdinClosed; a read error of r is
-// returned as is. fed, when not nil, is set once all of r is written and
+// returned as is. fed is set once all of r is written and
 // before stdin is closed: a process that ends after that may have ended
 // because of it, and the write still counts as done.
 func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool, fed *atomic.Bool) (int64, error) {
@@ -77,9 +77,7 @@ func (s *stdinPipe) write(ctx context.Context, r io.Reader, closeAfter bool, fed
 	if err != nil {
 		return n, err
 	}
-	if fed != nil {
-		fed.Store(true)
-	}
+	fed.Store(true)
 	if closeAfter {
 		s.closeLocked()
 	}
