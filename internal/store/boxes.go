@@ -127,7 +127,8 @@ func (s *Store) Box(ctx context.Context, id string) (Box, error) {
 	if err != nil {
 		return Box{}, notFound(err, "box "+id)
 	}
-	return b, s.loadTags(ctx, []*Box{&b})
+	err = s.loadTags(ctx, []*Box{&b}) // apart: "return b, s.loadTags(...)" may read b before the call
+	return b, err
 }
 
 func scanBox(row interface{ Scan(...any) error }) (Box, error) {
@@ -150,22 +151,11 @@ func scanBox(row interface{ Scan(...any) error }) (Box, error) {
 
 func (s *Store) loadTags(ctx context.Context, boxes []*Box) error {
 	for _, b := range boxes {
-		rows, err := s.query(ctx, `SELECT tag FROM box_tags WHERE box_id = ? ORDER BY tag`, b.ID)
+		tags, err := column(s.query(ctx, `SELECT tag FROM box_tags WHERE box_id = ? ORDER BY tag`, b.ID))
 		if err != nil {
 			return err
 		}
-		b.Tags = []string{}
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				_ = rows.Close()
-				return err
-			}
-			b.Tags = append(b.Tags, t)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
+		b.Tags = tags
 	}
 	return nil
 }

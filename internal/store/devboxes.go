@@ -120,29 +120,8 @@ func (s *Store) ListDevboxes(ctx context.Context, ownerID string, limit int, cur
 		}
 		q, args = q+" AND (created_at < ? OR (created_at = ? AND id < ?))", append(args, at, at, id)
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []Devbox
-	for rows.Next() {
-		d, err := scanDevbox(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		next = encodeCursor(nanos(last.CreatedAt), last.ID)
-	}
-	return out, next, nil
+	return page(ctx, s, q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, limit+1), limit, scanDevbox,
+		func(d *Devbox) (time.Time, string) { return d.CreatedAt, d.ID })
 }
 
 // DevboxState is a change of a devbox's state; nil fields stay as they
@@ -207,20 +186,7 @@ WHERE devbox_id = ? AND seq > ? ORDER BY seq LIMIT ?`, id, after, limit)
 // DevboxSnapshots lists the ids of the snapshots a devbox's stops took,
 // newest first.
 func (s *Store) DevboxSnapshots(ctx context.Context, devboxID string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE devbox_id = ? ORDER BY created_at DESC, id DESC`, devboxID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return column(s.db.QueryContext(ctx, `SELECT id FROM snapshots WHERE devbox_id = ? ORDER BY created_at DESC, id DESC`, devboxID))
 }
 
 // DisownSnapshots clears the devbox mark of a devbox's snapshots, which

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -14,16 +15,16 @@ func page[T any](ctx context.Context, s *Store, q string, args []any, limit int,
 	if err != nil {
 		return nil, "", err
 	}
+	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			_ = rows.Close()
 			return nil, "", err
 		}
 		out = append(out, v)
 	}
-	if err := rows.Close(); err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -42,4 +43,35 @@ func pointers[T any](s []T) []*T {
 		ptrs[i] = &s[i]
 	}
 	return ptrs
+}
+
+// column returns the values of a one-column query's rows (an empty, not
+// nil, slice when there are none), closing them: column(s.query(...)).
+func column(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// execOne runs a statement meant to touch one row; touching none is
+// missing (an errs.NotFound).
+func (s *Store) execOne(ctx context.Context, missing error, q string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return missing
+	}
+	return nil
 }

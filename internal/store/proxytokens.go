@@ -58,15 +58,8 @@ func (s *Store) ProxyTokens(ctx context.Context, boxID string) ([]ProxyToken, er
 // RevokeProxyToken revokes a box's preview token; revoking twice is
 // harmless. An unknown id is an errs.NotFound.
 func (s *Store) RevokeProxyToken(ctx context.Context, boxID, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE proxy_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE box_id = ? AND id = ?`,
-		nanos(at), boxID, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.New(errs.NotFound, "preview token %s not found on box %s", id, boxID)
-	}
-	return nil
+	return s.execOne(ctx, errs.New(errs.NotFound, "preview token %s not found on box %s", id, boxID),
+		`UPDATE proxy_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE box_id = ? AND id = ?`, nanos(at), boxID, id)
 }
 
 func scanProxyToken(row interface{ Scan(...any) error }) (ProxyToken, error) {

@@ -157,28 +157,17 @@ func (s *Store) Snapshot(ctx context.Context, id string) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, notFound(err, "snapshot "+id)
 	}
-	out := []*Snapshot{&sn}
-	return sn, s.loadAliases(ctx, out)
+	err = s.loadAliases(ctx, []*Snapshot{&sn}) // apart: "return sn, s.loadAliases(...)" may read sn before the call
+	return sn, err
 }
 
 func (s *Store) loadAliases(ctx context.Context, sns []*Snapshot) error {
 	for _, sn := range sns {
-		rows, err := s.db.QueryContext(ctx, `SELECT name FROM snapshot_aliases WHERE snapshot_id = ? ORDER BY name`, sn.ID)
+		names, err := column(s.db.QueryContext(ctx, `SELECT name FROM snapshot_aliases WHERE snapshot_id = ? ORDER BY name`, sn.ID))
 		if err != nil {
 			return err
 		}
-		sn.Aliases = []string{}
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				_ = rows.Close()
-				return err
-			}
-			sn.Aliases = append(sn.Aliases, n)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
+		sn.Aliases = names
 	}
 	return nil
 }
@@ -257,22 +246,14 @@ func dependents(ctx context.Context, tx *sql.Tx, id string) (SnapshotDependents,
 		{&d.Aliases, `SELECT name FROM snapshot_aliases WHERE snapshot_id = ?`},
 		{&d.Devboxes, `SELECT name FROM devboxes WHERE snapshot_id = ?`},
 	} {
-		rows, err := tx.QueryContext(ctx, q.sql, id)
+		ids, err := column(tx.QueryContext(ctx, q.sql, id))
 		if err != nil {
 			return d, err
 		}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				_ = rows.Close()
-				return d, err
-			}
-			*q.dst = append(*q.dst, v)
+		if len(ids) > 0 { // none stays nil
+			sort.Strings(ids)
+			*q.dst = ids
 		}
-		if err := rows.Close(); err != nil {
-			return d, err
-		}
-		sort.Strings(*q.dst)
 	}
 	return d, nil
 }
@@ -376,14 +357,8 @@ ON CONFLICT (owner_id, name) DO UPDATE SET snapshot_id = excluded.snapshot_id, u
 // DeleteAlias removes an owner's alias if it points at snapshotID; an
 // alias that does not is an errs.NotFound.
 func (s *Store) DeleteAlias(ctx context.Context, ownerID, name, snapshotID string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM snapshot_aliases WHERE owner_id = ? AND name = ? AND snapshot_id = ?`, ownerID, name, snapshotID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.New(errs.NotFound, "alias %q does not point at snapshot %s", name, snapshotID)
-	}
-	return nil
+	return s.execOne(ctx, errs.New(errs.NotFound, "alias %q does not point at snapshot %s", name, snapshotID),
+		`DELETE FROM snapshot_aliases WHERE owner_id = ? AND name = ? AND snapshot_id = ?`, ownerID, name, snapshotID)
 }
 
 // GetAlias returns an owner's alias, or an errs.NotFound.

@@ -53,13 +53,6 @@ FROM tokens WHERE principal_id = ? ORDER BY created_at, id`, principalID)
 // next call on. Revoking a revoked token is harmless (the first time
 // stays); a token the principal does not hold is an errs.NotFound.
 func (s *Store) RevokeToken(ctx context.Context, principalID, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND principal_id = ?`,
-		nanos(at), id, principalID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.New(errs.NotFound, "token %s not found", id)
-	}
-	return nil
+	return s.execOne(ctx, errs.New(errs.NotFound, "token %s not found", id),
+		`UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND principal_id = ?`, nanos(at), id, principalID)
 }

@@ -119,25 +119,19 @@ func (s *Store) trustMappings(ctx context.Context, where string, args ...any) ([
 // DeleteTrustMapping removes a mapping; identities it admitted are refused
 // from the next call on. A missing mapping is an errs.NotFound.
 func (s *Store) DeleteTrustMapping(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM trust_mappings WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.New(errs.NotFound, "trust mapping %s not found", id)
-	}
-	return nil
+	return s.execOne(ctx, errs.New(errs.NotFound, "trust mapping %s not found", id), `DELETE FROM trust_mappings WHERE id = ?`, id)
 }
 
 // LinkedPrincipal returns the principal provisioned for an external
 // identity (kind and subject, e.g. tailscale and a login), or
 // errs.NotFound.
 func (s *Store) LinkedPrincipal(ctx context.Context, kind, subject string) (Principal, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT p.id, p.name, p.kind, p.admin, p.created_at
-FROM principal_links l JOIN principals p ON p.id = l.principal_id WHERE l.kind = ? AND l.subject = ?`, kind, subject)
-	p, err := scanPrincipal(row)
+	p, err := scanPrincipal(s.db.QueryRowContext(ctx, linkedPrincipal, kind, subject))
 	return p, notFound(err, "principal for "+kind+" "+subject)
 }
+
+const linkedPrincipal = `SELECT p.id, p.name, p.kind, p.admin, p.created_at
+FROM principal_links l JOIN principals p ON p.id = l.principal_id WHERE l.kind = ? AND l.subject = ?`
 
 // ProvisionPrincipal returns the principal linked to an external identity,
 // making p and the link first when there is none. When p's name is taken
@@ -146,9 +140,7 @@ FROM principal_links l JOIN principals p ON p.id = l.principal_id WHERE l.kind =
 func (s *Store) ProvisionPrincipal(ctx context.Context, kind, subject string, p Principal) (Principal, error) {
 	var out Principal
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.kind, p.admin, p.created_at
-FROM principal_links l JOIN principals p ON p.id = l.principal_id WHERE l.kind = ? AND l.subject = ?`, kind, subject)
-		found, err := scanPrincipal(row)
+		found, err := scanPrincipal(tx.QueryRowContext(ctx, linkedPrincipal, kind, subject))
 		if err == nil {
 			out = found
 			return nil
