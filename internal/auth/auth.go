@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/store"
 )
@@ -23,10 +24,10 @@ const TokenPrefix = "tok_"
 
 // Paths name how a call was authenticated.
 const (
-	PathAPIToken   = "api_token"
-	PathK8sSA      = "k8s_sa"
-	PathGitHubOIDC = "github_oidc"
-	PathTailscale  = "tailscale"
+	PathAPIToken   = api.AuthPathAPIToken
+	PathK8sSA      = api.AuthPathK8sSA
+	PathGitHubOIDC = api.AuthPathGitHubOIDC
+	PathTailscale  = api.AuthPathTailscale
 )
 
 // Identity is the authenticated caller of one request.

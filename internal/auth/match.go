@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
 	"github.com/PostHog/hogland/internal/store"
 )
 
 // Trust mapping kinds.
 const (
-	KindK8sSA     = "k8s_sa"
-	KindGitHub    = "github"
-	KindTailscale = "tailscale"
+	KindK8sSA     = api.TrustK8sSA
+	KindGitHub    = api.TrustGitHub
+	KindTailscale = api.TrustTailscale
 )
 
 // DefaultGitHubIssuer is the issuer of GitHub Actions OIDC tokens.
@@ -45,7 +47,7 @@ func ValidateMapping(m *store.TrustMapping, githubIssuer string) error {
 		return errs.New(errs.Invalid, "kind must be %s, %s or %s, got %q", KindK8sSA, KindGitHub, KindTailscale, m.Kind)
 	}
 	for k, v := range m.Match {
-		if !contains(keys, k) {
+		if !slices.Contains(keys, k) {
 			return errs.New(errs.Invalid, "match key %q is not one of %s for kind %s", k, strings.Join(keys, ", "), m.Kind)
 		}
 		if v == "" || len(v) > 512 {
@@ -166,15 +168,6 @@ func globMatch(pattern, v string) bool {
 }
 
 func isGlob(s string) bool { return strings.ContainsAny(s, `*?[\`) }
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // principalFor returns the principal a matched mapping names, or, for a
 // provisioning mapping, the identity's own principal (made on first use).

@@ -110,7 +110,7 @@ func looksLikeJWT(cred string) bool {
 type verified struct {
 	issuer  string
 	subject string
-	claims  map[string]any
+	payload []byte // the claims, as signed
 }
 
 // verify checks raw, a JWT whose issuer iss is trusted, and returns its
@@ -121,12 +121,13 @@ func (o *OIDC) verify(ctx context.Context, iss, kind, raw string) (verified, err
 		return verified{}, err
 	}
 	// The key set first, for an error that says what is wrong; go-oidc
-	// then checks the algorithm, issuer and expiry (and the signature
-	// again, from the cached keys).
-	if _, err := is.keys.VerifySignature(ctx, raw); err != nil {
+	// then checks the algorithm, issuer and expiry, and asks the key set
+	// again, which answers from ctx rather than verify twice.
+	payload, err := is.keys.VerifySignature(ctx, raw)
+	if err != nil {
 		return verified{}, err
 	}
-	tok, err := is.verifier.Verify(ctx, raw)
+	tok, err := is.verifier.Verify(context.WithValue(ctx, checkedKey{}, checked{raw: raw, payload: payload}), raw)
 	var expired *oidc.TokenExpiredError
 	switch {
 	case errors.As(err, &expired):
@@ -137,11 +138,7 @@ func (o *OIDC) verify(ctx context.Context, iss, kind, raw string) (verified, err
 	if !slices.Contains(tok.Audience, o.cfg.Audience) {
 		return verified{}, o.audienceError(kind, tok.Audience)
 	}
-	v := verified{issuer: iss, subject: tok.Subject, claims: map[string]any{}}
-	if err := tok.Claims(&v.claims); err != nil {
-		return verified{}, errs.New(errs.Unauthenticated, "token claims: %v", err)
-	}
-	return v, nil
+	return verified{issuer: iss, subject: tok.Subject, payload: payload}, nil
 }
 
 // apiServerAudiences are audiences of a pod's default service-account
@@ -161,7 +158,7 @@ func (o *OIDC) audienceError(kind string, aud []string) error {
 		switch {
 		case a == "sts.amazonaws.com":
 			whose = "AWS STS's (the pod's IRSA web-identity token)"
-		case contains(apiServerAudiences, a) || strings.HasSuffix(a, ".svc") || strings.HasSuffix(a, ".svc.cluster.local"):
+		case slices.Contains(apiServerAudiences, a) || strings.HasSuffix(a, ".svc") || strings.HasSuffix(a, ".svc.cluster.local"):
 			whose = "the Kubernetes API server's (the pod's default service-account token)"
 		default:
 			continue
@@ -315,11 +312,7 @@ const k8sSubjectPrefix = "system:serviceaccount:"
 
 func (a *Authenticator) resolveK8s(ctx context.Context, mappings []store.TrustMapping, v verified) (Identity, error) {
 	var c k8sClaims
-	b, err := json.Marshal(v.claims)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil {
+	if err := json.Unmarshal(v.payload, &c); err != nil {
 		return Identity{}, errs.New(errs.Unauthenticated, "token claims: %v", err)
 	}
 	ns, sa := c.Kubernetes.Namespace, c.Kubernetes.ServiceAccount.Name
@@ -345,9 +338,13 @@ func (a *Authenticator) resolveK8s(ctx context.Context, mappings []store.TrustMa
 }
 
 func (a *Authenticator) resolveGitHub(ctx context.Context, mappings []store.TrustMapping, v verified) (Identity, error) {
+	var claims map[string]any
+	if err := json.Unmarshal(v.payload, &claims); err != nil {
+		return Identity{}, errs.New(errs.Unauthenticated, "token claims: %v", err)
+	}
 	attrs := map[string]string{}
 	for _, k := range matchKeys[KindGitHub] {
-		if s, ok := v.claims[k].(string); ok {
+		if s, ok := claims[k].(string); ok {
 			attrs[k] = s
 		}
 	}

@@ -66,13 +66,8 @@ func (t *Tailscale) Trusted(r *http.Request) bool {
 // come from a trusted proxy, so that neither hogplane nor a box behind
 // its proxy ever sees a forged tailnet identity.
 func (t *Tailscale) Sanitize(r *http.Request) {
-	if t.Trusted(r) {
-		return
-	}
-	for k := range r.Header {
-		if strings.HasPrefix(k, tailscaleHeaderPrefix) {
-			delete(r.Header, k)
-		}
+	if !t.Trusted(r) {
+		StripHeaders(r.Header)
 	}
 }
 
