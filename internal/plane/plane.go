@@ -210,7 +210,13 @@ type plane struct {
 	adminToken string
 }
 
-func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
+func open(ctx context.Context, o Options, log *slog.Logger) (_ *plane, err error) {
+	// The flags first: a bad one need not wait for the store and images.
+	limits := o.Snapshots.limits(o.Identity.limits(box.DefaultLimits()))
+	warm, err := parseWarmPool(o.WarmPool, limits)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -218,37 +224,31 @@ func open(ctx context.Context, o Options, log *slog.Logger) (*plane, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = st.Close()
+		}
+	}()
 	token, err := bootstrap(ctx, st, o.DataDir)
 	if err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	images, err := image.NewStore(image.Config{Dir: o.ImageDir, Logger: log})
 	if err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	driver, err := oci.New(oci.Config{StateDir: filepath.Join(o.DataDir, "oci"), RunDir: o.RunDir, Runtime: o.Runtime, Logger: log})
 	if err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	met := metrics.New(st.CountByStatus)
 	layers, err := o.Snapshots.open(ctx, o.DataDir, log, met)
 	if err != nil {
-		_ = st.Close()
-		return nil, err
-	}
-	limits := o.Snapshots.limits(o.Identity.limits(box.DefaultLimits()))
-	warm, err := parseWarmPool(o.WarmPool, limits)
-	if err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	mgr := box.New(box.Config{Store: st, Driver: driver, Images: images, AgentPath: o.AgentPath, Limits: limits, Log: log, Metrics: met,
 		Layers: layers, SnapshotMaxDepth: o.Snapshots.MaxDepth, WarmPool: warm})
 	if err := mgr.Start(ctx); err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	srv := server.New(server.Config{Boxes: mgr, Auth: o.Identity.authenticator(st), Store: st, Log: log, Version: Version, Metrics: met,

@@ -4,7 +4,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 
 	"github.com/PostHog/hogland/internal/errs"
 )
@@ -37,13 +36,9 @@ func (s *Server) writeArchive(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	q := r.URL.Query()
-	mkdir := false
-	if v := q.Get("mkdir"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return errs.New(errs.Invalid, "mkdir must be true or false, got %q", v)
-		}
-		mkdir = b
+	mkdir, err := boolParam(q, "mkdir", false)
+	if err != nil {
+		return err
 	}
 	info, err := s.cfg.Boxes.WriteArchive(r.Context(), identity(r).Principal.ID, r.PathValue("id"), q.Get("path"), mkdir, r.Body)
 	if err != nil {

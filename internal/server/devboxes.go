@@ -2,11 +2,10 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/PostHog/hogland/api"
-	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/auth"
 )
 
 func (s *Server) createDevbox(w http.ResponseWriter, r *http.Request) error {
@@ -108,15 +107,12 @@ func (s *Server) execDevbox(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) proxyDevbox(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	ref, portStr := r.PathValue("devbox"), r.PathValue("port")
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65535 {
-		return errs.New(errs.Invalid, "port must be 1-65535, got %q", portStr)
-	}
-	ident, err := s.cfg.Auth.AuthenticateRequest(r, true)
+	port, err := portParam(r)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Limiter.Allow(ident.Principal.ID, false); err != nil {
+	ident, err := s.authenticate(r, true, false)
+	if err != nil {
 		return err
 	}
 	owner := ident.Principal.ID
@@ -125,14 +121,5 @@ func (s *Server) proxyDevbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.forward(w, r, forwardTo{owner: owner, box: boxID, port: port,
-		prefix: "/v1/devboxes/" + ref + "/proxy/" + portStr, used: bearerOrQuery(r), start: start})
-}
-
-// bearerOrQuery is the credential a request carried, to keep it from the
-// box.
-func bearerOrQuery(r *http.Request) string {
-	if c := bearer(r); c != "" {
-		return c
-	}
-	return r.URL.Query().Get("token")
+		prefix: "/v1/devboxes/" + ref + "/proxy/" + portStr, used: auth.Credential(r, true), start: start})
 }

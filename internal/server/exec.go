@@ -4,10 +4,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/PostHog/hogland/api"
-	"github.com/PostHog/hogland/internal/errs"
 )
 
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) error {
@@ -94,15 +92,11 @@ func copyFlushing(w http.ResponseWriter, src io.Reader) error {
 // keeps stdin open for more (the exec must have been started with
 // stdin_open).
 func (s *Server) execStdin(w http.ResponseWriter, r *http.Request) error {
-	keepOpen := false
-	if v := r.URL.Query().Get("close"); v != "" {
-		c, err := strconv.ParseBool(v)
-		if err != nil {
-			return errs.New(errs.Invalid, "close must be true or false, got %q", v)
-		}
-		keepOpen = !c
+	closeStdin, err := boolParam(r.URL.Query(), "close", true)
+	if err != nil {
+		return err
 	}
-	if err := s.cfg.Boxes.ExecStdin(r.Context(), identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), r.Body, keepOpen); err != nil {
+	if err := s.cfg.Boxes.ExecStdin(r.Context(), identity(r).Principal.ID, r.PathValue("id"), r.PathValue("exec_id"), r.Body, !closeStdin); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

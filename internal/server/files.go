@@ -22,13 +22,9 @@ func (s *Server) writeFile(w http.ResponseWriter, r *http.Request) error {
 		}
 		mode = os.FileMode(n)
 	}
-	mkdir := false
-	if v := q.Get("mkdir"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return errs.New(errs.Invalid, "mkdir must be true or false, got %q", v)
-		}
-		mkdir = b
+	mkdir, err := boolParam(q, "mkdir", false)
+	if err != nil {
+		return err
 	}
 	max := s.cfg.Boxes.Limits().FileSizeBytes.Max
 	if r.ContentLength > max {

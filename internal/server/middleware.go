@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -80,15 +81,10 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}()
 			if !rt.Public {
 				var ident auth.Identity
-				ident, err = s.cfg.Auth.AuthenticateRequest(r, rt.QueryToken)
-				if err != nil {
+				if ident, err = s.authenticate(r, rt.QueryToken, rt.Create); err != nil {
 					return
 				}
 				r = r.WithContext(auth.WithIdentity(ctx, ident))
-				// After authentication: limits are per principal.
-				if err = s.cfg.Limiter.Allow(ident.Principal.ID, rt.Create); err != nil {
-					return
-				}
 				if err = s.resolveBoxName(r, rt, ident.Principal.ID); err != nil {
 					return
 				}
@@ -139,6 +135,40 @@ func (s *Server) writeError(w *statusWriter, r *http.Request, id string, err err
 	if err := json.NewEncoder(w).Encode(p); err != nil {
 		s.log.Warn("write problem", "request_id", id, "err", err)
 	}
+}
+
+// authenticate resolves the caller of r and takes a call (and, for a
+// create, a create) from its rate limits, which are per principal.
+func (s *Server) authenticate(r *http.Request, allowQuery, create bool) (auth.Identity, error) {
+	ident, err := s.cfg.Auth.AuthenticateRequest(r, allowQuery)
+	if err != nil {
+		return auth.Identity{}, err
+	}
+	return ident, s.cfg.Limiter.Allow(ident.Principal.ID, create)
+}
+
+// portParam reads the {port} path value.
+func portParam(r *http.Request) (int, error) {
+	v := r.PathValue("port")
+	port, err := strconv.Atoi(v)
+	if err != nil || port < 1 || port > 65535 {
+		return 0, errs.New(errs.Invalid, "port must be 1-65535, got %q", v)
+	}
+	return port, nil
+}
+
+// boolParam reads the query parameter name as true or false; def when it
+// is absent.
+func boolParam(q url.Values, name string, def bool) (bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errs.New(errs.Invalid, "%s must be true or false, got %q", name, v)
+	}
+	return b, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -27,9 +27,9 @@ var proxyMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 func (s *Server) proxy(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	id, portStr := r.PathValue("id"), r.PathValue("port")
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65535 {
-		return errs.New(errs.Invalid, "port must be 1-65535, got %q", portStr)
+	port, err := portParam(r)
+	if err != nil {
+		return err
 	}
 	owner, used, err := s.authorizeProxy(r, id, port)
 	if err != nil {
@@ -118,11 +118,8 @@ func (s *Server) authorizeProxy(r *http.Request, id string, port int) (owner, us
 	if strings.HasPrefix(cred, box.PreviewTokenPrefix) {
 		return acc.Owner, cred, s.cfg.Boxes.CheckPreviewToken(r.Context(), cred, id, port)
 	}
-	ident, err := s.cfg.Auth.AuthenticateRequest(r, true)
+	ident, err := s.authenticate(r, true, false)
 	if err != nil {
-		return "", "", err
-	}
-	if err := s.cfg.Limiter.Allow(ident.Principal.ID, false); err != nil {
 		return "", "", err
 	}
 	if ident.Principal.ID != acc.Owner {

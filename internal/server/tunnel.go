@@ -7,13 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/coder/websocket"
 
 	"github.com/PostHog/hogland/api"
-	"github.com/PostHog/hogland/internal/errs"
 )
 
 // tunnel serves GET /v1/hogboxes/{id}/ports/{port}/tunnel: a raw TCP
@@ -27,10 +25,9 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request) error {
 	if err := needWebSocket(r); err != nil {
 		return err
 	}
-	portStr := r.PathValue("port")
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65535 {
-		return errs.New(errs.Invalid, "port must be 1-65535, got %q", portStr)
+	port, err := portParam(r)
+	if err != nil {
+		return err
 	}
 	conn, release, err := s.cfg.Boxes.Tunnel(r.Context(), identity(r).Principal.ID, r.PathValue("id"), port)
 	if err != nil {
