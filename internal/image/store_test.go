@@ -23,7 +23,7 @@ func newTestStore(t *testing.T) *Store {
 	return s
 }
 
-func TestBusyboxBuildsFastAndIsReused(t *testing.T) {
+func TestBusyboxBuildsAndIsReused(t *testing.T) {
 	if _, err := os.Stat("/bin/busybox"); err != nil {
 		t.Skip("no /bin/busybox (install busybox-static)")
 	}
@@ -33,11 +33,7 @@ func TestBusyboxBuildsFastAndIsReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	took := time.Since(start)
-	t.Logf("busybox image built in %v", took)
-	if took > 5*time.Second {
-		t.Errorf("busybox build took %v, want well under 5s", took)
-	}
+	t.Logf("busybox image built in %v", time.Since(start))
 	checkBusybox(t, root)
 
 	before, _ := os.Stat(filepath.Join(root, "bin/busybox"))
