@@ -150,14 +150,8 @@ func scanBox(row interface{ Scan(...any) error }) (Box, error) {
 }
 
 func (s *Store) loadTags(ctx context.Context, boxes []*Box) error {
-	for _, b := range boxes {
-		tags, err := column(s.query(ctx, `SELECT tag FROM box_tags WHERE box_id = ? ORDER BY tag`, b.ID))
-		if err != nil {
-			return err
-		}
-		b.Tags = tags
-	}
-	return nil
+	return related(ctx, s, `SELECT box_id, tag FROM box_tags WHERE box_id IN (?) ORDER BY tag`, boxes,
+		func(b *Box) string { return b.ID }, func(b *Box, tags []string) { b.Tags = tags })
 }
 
 // BoxFilter selects boxes to list. Boxes come newest first.

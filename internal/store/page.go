@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,51 @@ func (s *Store) execOne(ctx context.Context, missing error, q string, args ...an
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return missing
+	}
+	return nil
+}
+
+// related fills a one-to-many column (a box's tags, a snapshot's aliases)
+// of many rows with one query. q selects (parent id, value) pairs ordered
+// by value, for the parent ids bound to its "IN (?)"; set receives each
+// row's values, an empty slice when it has none.
+func related[T any](ctx context.Context, s *Store, q string, items []*T, id func(*T) string, set func(*T, []string)) error {
+	if len(items) == 0 {
+		return nil
+	}
+	args := make([]any, len(items))
+	for i, it := range items {
+		args[i] = id(it)
+	}
+	var rows *sql.Rows
+	var err error
+	if len(items) == 1 {
+		rows, err = s.query(ctx, q, args...) // the one-row read is hot: prepared once
+	} else {
+		q = strings.Replace(q, "IN (?)", "IN (?"+strings.Repeat(", ?", len(items)-1)+")", 1)
+		rows, err = s.db.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	values := make(map[string][]string, len(items))
+	for rows.Next() {
+		var parent, v string
+		if err := rows.Scan(&parent, &v); err != nil {
+			return err
+		}
+		values[parent] = append(values[parent], v)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, it := range items {
+		vs := values[id(it)]
+		if vs == nil {
+			vs = []string{}
+		}
+		set(it, vs)
 	}
 	return nil
 }

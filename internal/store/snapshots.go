@@ -162,14 +162,8 @@ func (s *Store) Snapshot(ctx context.Context, id string) (Snapshot, error) {
 }
 
 func (s *Store) loadAliases(ctx context.Context, sns []*Snapshot) error {
-	for _, sn := range sns {
-		names, err := column(s.db.QueryContext(ctx, `SELECT name FROM snapshot_aliases WHERE snapshot_id = ? ORDER BY name`, sn.ID))
-		if err != nil {
-			return err
-		}
-		sn.Aliases = names
-	}
-	return nil
+	return related(ctx, s, `SELECT snapshot_id, name FROM snapshot_aliases WHERE snapshot_id IN (?) ORDER BY name`, sns,
+		func(sn *Snapshot) string { return sn.ID }, func(sn *Snapshot, names []string) { sn.Aliases = names })
 }
 
 // SnapshotFilter selects snapshots to list, newest first.

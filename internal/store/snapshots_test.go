@@ -113,6 +113,17 @@ func TestAliasesMoveAndList(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "snap-2" {
 		t.Fatalf("by alias: %+v", list)
 	}
+	// One page of several snapshots: each gets its own aliases, in order.
+	for _, a := range []Alias{{Name: "b", SnapshotID: "snap-2"}, {Name: "a", SnapshotID: "snap-1"}, {Name: "c", SnapshotID: "snap-1"}} {
+		a.OwnerID, a.UpdatedAt = p.ID, now
+		if _, err := s.SetAlias(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _, err = s.ListSnapshots(ctx, SnapshotFilter{OwnerID: p.ID, Limit: 10})
+	if err != nil || len(list) != 2 || strings.Join(list[0].Aliases, ",") != "b,g" || strings.Join(list[1].Aliases, ",") != "a,c" {
+		t.Fatalf("aliases of a page: %+v %v", list, err)
+	}
 }
 
 func TestDevboxRecords(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +117,11 @@ func TestListPagesAndFilters(t *testing.T) {
 		}
 		for _, b := range page {
 			ids = append(ids, b.ID)
+			// Each box of the page gets its own tags, in order.
+			n, _ := strconv.Atoi(strings.TrimPrefix(b.ID, "box-"))
+			if want := fmt.Sprintf("all=yes,parity=%d", n%2); strings.Join(b.Tags, ",") != want {
+				t.Errorf("%s tags %v, want %s", b.ID, b.Tags, want)
+			}
 		}
 		if next == "" {
 			break
@@ -129,11 +136,19 @@ func TestListPagesAndFilters(t *testing.T) {
 	if err != nil || len(odd) != 3 {
 		t.Errorf("tag filter: %d boxes, %v", len(odd), err)
 	}
+	// A box without tags lists them as empty, not null, beside boxes with.
+	if err := s.CreateBox(ctx, box(p.ID, "box-untagged", "", base.Add(time.Hour)), nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := s.ListBoxes(ctx, BoxFilter{OwnerID: p.ID, Limit: 2})
+	if err != nil || len(all) != 2 || all[0].Tags == nil || len(all[0].Tags) != 0 || len(all[1].Tags) != 2 {
+		t.Errorf("untagged beside tagged: %+v %v", all, err)
+	}
 	if _, _, err := s.ListBoxes(ctx, BoxFilter{Limit: 1, Cursor: "%%%"}); !errs.Is(err, errs.Invalid) {
 		t.Errorf("bad cursor: %v", err)
 	}
 	boxes, cpus, mem, err := s.OwnerUsage(ctx, p.ID)
-	if err != nil || boxes != 7 || cpus != 7 || mem != 7*256 {
+	if err != nil || boxes != 8 || cpus != 8 || mem != 8*256 {
 		t.Errorf("usage %d %d %d %v", boxes, cpus, mem, err)
 	}
 }
@@ -187,5 +202,23 @@ func TestTokens(t *testing.T) {
 	}
 	if err := s.CreatePrincipal(ctx, Principal{ID: "prn-x", Name: "alice", Kind: "user", CreatedAt: time.Now()}); !errs.Is(err, errs.Conflict) {
 		t.Errorf("duplicate principal name: %v", err)
+	}
+}
+
+// BenchmarkListBoxesPage lists one page of 100 boxes with two tags each.
+func BenchmarkListBoxesPage(b *testing.B) {
+	ctx := context.Background()
+	s := open(b)
+	p := principal(b, s, "bench")
+	base := time.Now()
+	for i := 0; i < 100; i++ {
+		if err := s.CreateBox(ctx, box(p.ID, fmt.Sprintf("box-%d", i), "", base.Add(time.Duration(i)), "team=a", "env=dev"), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if page, _, err := s.ListBoxes(ctx, BoxFilter{OwnerID: p.ID, Limit: 100}); err != nil || len(page) != 100 {
+			b.Fatal(len(page), err)
+		}
 	}
 }
