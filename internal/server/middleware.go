@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -190,8 +191,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return errs.New(errs.Unsupported, "Content-Type must be application/json, got %q", ct)
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
@@ -200,7 +201,32 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return errs.New(errs.Invalid, "request body has data after the JSON value")
 	}
+	// Every body is an object: null, a list or a string would otherwise
+	// decode as "no fields set" or fail with a message about Go types.
+	if raw[0] != '{' {
+		return errs.New(errs.Invalid, "request body must be a JSON object, got %s", jsonKind(raw[0]))
+	}
+	obj := json.NewDecoder(bytes.NewReader(raw))
+	obj.DisallowUnknownFields()
+	if err := obj.Decode(v); err != nil {
+		return jsonError(err)
+	}
 	return nil
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 func jsonError(err error) error {
