@@ -115,8 +115,11 @@ func (s *Server) writeError(w *statusWriter, r *http.Request, id string, err err
 	if !errors.As(err, &e) {
 		e = errs.Wrap(errs.Internal, err, "internal error")
 	}
-	if e.Kind == errs.Internal || e.Kind == errs.BadGateway {
+	switch e.Kind {
+	case errs.Internal:
 		s.log.Error("request failed", "request_id", id, "err", err)
+	case errs.BadGateway: // mostly a box's own server not listening: the box's matter, not the plane's
+		s.log.Warn("request failed", "request_id", id, "err", err)
 	}
 	if w.status != 0 {
 		s.log.Warn("error after response started", "request_id", id, "err", err)
