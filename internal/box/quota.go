@@ -5,16 +5,23 @@ import (
 
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/errs"
+	"github.com/PostHog/hogland/internal/store"
 )
 
 // Quota returns owner's effective quota: the server default (Limits.Quota)
 // with the owner's overrides from the store.
 func (m *Manager) Quota(ctx context.Context, owner string) (api.Quota, error) {
-	q := m.cfg.Limits.Quota
 	o, err := m.store.QuotaOverrides(ctx, owner)
 	if err != nil {
 		return api.Quota{}, err
 	}
+	return m.QuotaWith(o), nil
+}
+
+// QuotaWith is the quota of a principal with overrides o: each override
+// set replaces the server's default.
+func (m *Manager) QuotaWith(o store.QuotaOverrides) api.Quota {
+	q := m.cfg.Limits.Quota
 	for _, c := range []struct {
 		dst *int64
 		src *int64
@@ -23,7 +30,7 @@ func (m *Manager) Quota(ctx context.Context, owner string) (api.Quota, error) {
 			*c.dst = *c.src
 		}
 	}
-	return q, nil
+	return q
 }
 
 // Usage returns what owner holds now: live boxes (creating, running or

@@ -102,10 +102,7 @@ func (s *Server) principalDetail(r *http.Request, id string) (api.PrincipalDetai
 	if err != nil {
 		return api.PrincipalDetail{}, err
 	}
-	q, err := s.cfg.Boxes.Quota(ctx, id)
-	if err != nil {
-		return api.PrincipalDetail{}, err
-	}
+	q := s.cfg.Boxes.QuotaWith(o) // from the same read as the overrides shown beside it
 	u, err := s.cfg.Boxes.Usage(ctx, id)
 	if err != nil {
 		return api.PrincipalDetail{}, err
