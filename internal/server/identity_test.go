@@ -18,6 +18,7 @@ import (
 	"github.com/PostHog/hogland/internal/auth"
 	"github.com/PostHog/hogland/internal/auth/oidctest"
 	"github.com/PostHog/hogland/internal/box"
+	"github.com/PostHog/hogland/internal/metrics"
 	"github.com/PostHog/hogland/internal/store"
 )
 
@@ -343,4 +344,34 @@ func TestMeAndAuditForOIDC(t *testing.T) {
 		t.Errorf("second page: %+v", log.Items)
 	}
 	s.problem(req{method: "GET", path: "/v1/audit?since=yesterday", token: s.admin}, 400)
+}
+
+// TestCallerGone: a request whose caller went away is neither an error in
+// the log nor in the error metric, and the access log shows 499.
+func TestCallerGone(t *testing.T) {
+	s := newIDServer(t, idOptions{})
+	var logs bytes.Buffer
+	s.srv.log = slog.New(slog.NewTextHandler(&logs, nil))
+	m := metrics.New(s.store.CountByStatus)
+	s.srv.cfg.Metrics = m
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	hr := httptest.NewRequest("GET", "/v1/hogboxes", nil).WithContext(ctx)
+	hr.Header.Set("Authorization", "Bearer "+s.admin)
+	w := httptest.NewRecorder()
+	s.srv.ServeHTTP(w, hr)
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "status=499") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "hogland_http_errors_total" && len(mf.GetMetric()) > 0 {
+			t.Errorf("errors counted for a caller that went away: %v", mf.GetMetric())
+		}
+	}
+	// The same request with its caller still there is answered.
+	s.must(req{method: "GET", path: "/v1/hogboxes", token: s.admin}, 200, nil)
 }

@@ -33,6 +33,10 @@ func requestID(r *http.Request) string {
 	return auth.RandomID("req_", 20)
 }
 
+// statusClientClosed is the status the logs give a request whose caller
+// went away before any answer (nginx's 499); it is never sent.
+const statusClientClosed = 499
+
 // statusWriter remembers the status for the access log and lets handlers
 // stream (Flush) and take over the connection (Unwrap for Hijack).
 type statusWriter struct {
@@ -92,6 +96,15 @@ func (s *Server) wrap(rt Route) http.Handler {
 			}
 			err = rt.handler(w, r)
 		}()
+		if err != nil && r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			// The caller went away: there is no one to answer, and it is
+			// no failure of the plane's, so neither an error log nor an
+			// error metric. The logs show 499 when nothing was sent.
+			err = nil
+			if w.status == 0 {
+				w.status = statusClientClosed
+			}
+		}
 		if err != nil {
 			s.writeError(w, r, id, err)
 		}
