@@ -109,11 +109,23 @@ func assertNothingLeft(t *testing.T, p *plane, id string) {
 			return nil
 		})
 	}
-	loops, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
-	for _, f := range loops {
-		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), id) {
-			t.Errorf("loop device left behind: %s -> %s", f, b)
+	// The kernel frees an autoclear loop device once its last user lets
+	// go, which may come a little after the unmount.
+	var left []string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		left = left[:0]
+		loops, _ := filepath.Glob("/sys/block/loop*/loop/backing_file")
+		for _, f := range loops {
+			if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), id) {
+				left = append(left, f+" -> "+strings.TrimSpace(string(b)))
+			}
 		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("loop devices left behind: %v", left)
 	}
 }
 
