@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/PostHog/hogland/client"
+	"github.com/PostHog/hogland/internal/syncbuf"
 )
 
 // testVersion is stamped into the hog binary the end-to-end tests run.
@@ -62,24 +63,7 @@ func binaries(t testing.TB) string {
 type plane struct {
 	URL   string
 	Token string // the admin token
-	logs  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs  *syncbuf.Buffer
 }
 
 func imageDir() string {
@@ -98,7 +82,7 @@ func startPlane(t testing.TB) *plane {
 	}
 	dir := binaries(t)
 	data := t.TempDir()
-	p := &plane{logs: &lockedBuffer{}}
+	p := &plane{logs: &syncbuf.Buffer{}}
 	cmd := exec.Command(filepath.Join(dir, "hogplane"), "serve", "--data-dir", data,
 		"--listen", "127.0.0.1:0", "--image-dir", imageDir(), "--log-json=false")
 	stdout, err := cmd.StdoutPipe()
@@ -267,7 +251,7 @@ type background struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	lines  *bufio.Scanner
-	errOut *lockedBuffer
+	errOut *syncbuf.Buffer
 }
 
 // start runs hog in the background; stop ends it.
@@ -279,7 +263,7 @@ func (u *user) start(args ...string) *background {
 	if err != nil {
 		u.t.Fatal(err)
 	}
-	b := &background{t: u.t, cmd: cmd, lines: bufio.NewScanner(out), errOut: &lockedBuffer{}}
+	b := &background{t: u.t, cmd: cmd, lines: bufio.NewScanner(out), errOut: &syncbuf.Buffer{}}
 	cmd.Stderr = b.errOut
 	if err := cmd.Start(); err != nil {
 		u.t.Fatal(err)

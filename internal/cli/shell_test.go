@@ -1,45 +1,32 @@
 package cli
 
 import (
-	"bytes"
 	"io"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/PostHog/hogland/internal/syncbuf"
 )
 
 // ptyOutput collects what hog writes to its terminal.
-type ptyOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *ptyOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
+type ptyOutput struct{ syncbuf.Buffer }
 
 // waitFor waits until the output holds want, or fails the test.
 func (o *ptyOutput) waitFor(t *testing.T, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		o.mu.Lock()
-		got := o.buf.String()
-		o.mu.Unlock()
+		got := o.String()
 		if strings.Contains(got, want) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	t.Fatalf("terminal never showed %q; it shows:\n%q", want, o.buf.String())
+	t.Fatalf("terminal never showed %q; it shows:\n%q", want, o.String())
 }
 
 // TestShellInATerminal drives `hog shell` from a real pseudo-terminal, as a
@@ -83,10 +70,7 @@ func TestShellInATerminal(t *testing.T) {
 		if _, err := tty.WriteString("stty size\r"); err != nil {
 			t.Fatal(err)
 		}
-		out.mu.Lock()
-		seen := strings.Contains(out.buf.String(), "40 132")
-		out.mu.Unlock()
-		if seen {
+		if strings.Contains(out.String(), "40 132") {
 			break
 		}
 		if time.Now().After(deadline) {

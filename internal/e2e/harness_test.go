@@ -21,6 +21,7 @@ import (
 
 	"github.com/PostHog/hogland/api"
 	"github.com/PostHog/hogland/internal/runtime/oci"
+	"github.com/PostHog/hogland/internal/syncbuf"
 )
 
 var (
@@ -67,7 +68,7 @@ type plane struct {
 	URL     string
 	Token   string
 	cmd     *exec.Cmd
-	logs    *bytes.Buffer
+	logs    *syncbuf.Buffer
 	exited  chan struct{}
 }
 
@@ -107,7 +108,7 @@ func startPlaneWith(t testing.TB, o planeOptions) *plane {
 func startPlaneOpts(t testing.TB, dataDir string, o planeOptions) *plane {
 	t.Helper()
 	dir := bins(t)
-	p := &plane{t: t, DataDir: dataDir, logs: &bytes.Buffer{}, exited: make(chan struct{})}
+	p := &plane{t: t, DataDir: dataDir, logs: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	args := append([]string{"serve", "--data-dir", dataDir,
 		"--listen", "127.0.0.1:0", "--image-dir", imageCache(), "--log-json=false", "--warm-pool=none"}, o.Args...)
 	p.cmd = exec.Command(filepath.Join(dir, "hogplane"), args...)
@@ -115,7 +116,7 @@ func startPlaneOpts(t testing.TB, dataDir string, o planeOptions) *plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Stderr = &syncWriter{w: p.logs}
+	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,17 +230,6 @@ func (p *plane) newPrincipal(name string) *client {
 	tokensByPlane[p] = append(tokensByPlane[p], tok.Token)
 	tokensMu.Unlock()
 	return p.client(tok.Token)
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
 }
 
 // client is a thin JSON-over-HTTP helper for tests.

@@ -1,34 +1,16 @@
 package plane
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/PostHog/hogland/internal/syncbuf"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the sink's timer and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogSinkBatchesAccessLines(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	sink := newLogSink(&out)
 	log := slog.New(sinkHandler{Handler: slog.NewTextHandler(sink, nil), sink: sink}).With("k", "v")
 	log.Info(accessLogMessage, "path", "/a")
