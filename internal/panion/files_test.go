@@ -171,15 +171,23 @@ func TestFileErrors(t *testing.T) {
 	}
 }
 
-// A write that fails midway keeps the old file and leaves no temp file.
-func TestFileWriteIsAtomic(t *testing.T) {
-	t.Parallel()
-	a := startAgent(t, nil)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f")
+// agentWithOldFile starts an agent and writes "old" through it to a file
+// in a fresh directory.
+func agentWithOldFile(t *testing.T) (a *agent, dir, path string) {
+	t.Helper()
+	a = startAgent(t, nil)
+	dir = t.TempDir()
+	path = filepath.Join(dir, "f")
 	if _, err := a.c.WriteFile(ctxT(t), path, 0, false, strings.NewReader("old")); err != nil {
 		t.Fatal(err)
 	}
+	return a, dir, path
+}
+
+// A write that fails midway keeps the old file and leaves no temp file.
+func TestFileWriteIsAtomic(t *testing.T) {
+	t.Parallel()
+	a, dir, path := agentWithOldFile(t)
 	body := io.MultiReader(io.LimitReader(zeros{}, 1<<20), failingReader{})
 	if _, err := a.c.WriteFile(ctxT(t), path, 0, false, body); err == nil {
 		t.Fatal("a write whose body failed succeeded")
@@ -248,12 +256,7 @@ func (a *agent) readFile(t testing.TB, path string) []byte {
 // writeback kicks.
 func TestFileWriteDeclaredSize(t *testing.T) {
 	t.Parallel()
-	a := startAgent(t, nil)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f")
-	if _, err := a.c.WriteFile(ctxT(t), path, 0, false, strings.NewReader("old")); err != nil {
-		t.Fatal(err)
-	}
+	a, dir, path := agentWithOldFile(t)
 	for _, tc := range []struct {
 		name string
 		body int64

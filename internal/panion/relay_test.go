@@ -58,14 +58,22 @@ func closeWrite(t testing.TB, c net.Conn) {
 
 func TestRelayEchoWithHalfClose(t *testing.T) {
 	t.Parallel()
+	conn, _ := relayToEcho(t)
+	echoRoundTrip(t, conn, strings.Repeat("hello relay ", 100000))
+}
+
+// relayToEcho starts an agent and an echo server and answers the agent's
+// relay to the server's port, closed when the test ends.
+func relayToEcho(t *testing.T) (net.Conn, int) {
+	t.Helper()
 	a := startAgent(t, nil)
 	port := serveTCP(t, echo)
 	conn, err := a.c.Relay(ctxT(t), port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	echoRoundTrip(t, conn, strings.Repeat("hello relay ", 100000))
+	t.Cleanup(func() { conn.Close() })
+	return conn, port
 }
 
 // An HTTP/1.0-style server answers after the request and ends the body
@@ -158,13 +166,7 @@ func TestRelayClosedPort(t *testing.T) {
 // half-closes, and the agent copies nothing.
 func TestRelayHandsOverTheConnection(t *testing.T) {
 	t.Parallel()
-	a := startAgent(t, nil)
-	port := serveTCP(t, echo)
-	conn, err := a.c.Relay(ctxT(t), port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, port := relayToEcho(t)
 	tc, ok := conn.(*net.TCPConn)
 	if !ok {
 		t.Fatalf("Relay over a Unix socket answered a %T, want the *net.TCPConn the agent hands over", conn)
