@@ -72,18 +72,13 @@ func newProxyTransport(dial func(ctx context.Context, addr string) (net.Conn, er
 	}
 }
 
-// CloseIdleConnections closes every idle connection, of both kinds.
-func (t *proxyTransport) CloseIdleConnections() { t.closeIdle(false) }
-
 // shutdown closes the idle connections, and those of exchanges in flight
 // when they end: the box is gone.
-func (t *proxyTransport) shutdown() { t.closeIdle(true) }
-
-func (t *proxyTransport) closeIdle(final bool) {
+func (t *proxyTransport) shutdown() {
 	t.mu.Lock()
 	idle := t.idle
 	t.idle = map[string][]*leanConn{}
-	t.closed = t.closed || final
+	t.closed = true
 	t.mu.Unlock()
 	for _, cs := range idle {
 		for _, c := range cs {

@@ -223,7 +223,7 @@ func (m *Manager) claimWarm(ctx context.Context, rec store.Box) *warmBox {
 	if _, ok := m.cfg.WarmPool[shape]; !ok || rec.SnapshotID != "" {
 		return nil
 	}
-	if _, ok := m.cfg.Driver.(runtime.Updater); !ok && (rec.CPUs != m.cfg.Limits.CPUs.Default || rec.MemoryMiB != m.cfg.Limits.MemoryMiB.Default) {
+	if _, ok := m.cfg.Driver.(runtime.Updater); !ok && m.reshaped(rec) {
 		return nil
 	}
 	for {
@@ -285,6 +285,13 @@ func (m *Manager) unclaimWarm(wb *warmBox) {
 	m.warmGauge(wb.shape, n)
 }
 
+// reshaped reports whether rec asks for other CPU or memory limits than
+// the defaults a warm box starts with.
+func (m *Manager) reshaped(rec store.Box) bool {
+	l := m.cfg.Limits
+	return rec.CPUs != l.CPUs.Default || rec.MemoryMiB != l.MemoryMiB.Default
+}
+
 // createWarm makes the box of rec from a claimed warm box: it gives the
 // box the asked-for limits, then stores the record, as running, under
 // the warm box's id. A refused record (quota, name) hands the warm box
@@ -294,7 +301,7 @@ func (m *Manager) createWarm(ctx context.Context, rec store.Box, idem *store.Ide
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	l := m.cfg.Limits
-	reshaped := rec.CPUs != l.CPUs.Default || rec.MemoryMiB != l.MemoryMiB.Default
+	reshaped := m.reshaped(rec)
 	if reshaped {
 		if err := m.reshapeWarm(work, wb, rec.CPUs, rec.MemoryMiB); err != nil {
 			m.log.Error("set a warm box's limits; starting a box instead", "box", wb.id, "err", err)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/PostHog/hogland/internal/server"
 )
 
 // accessLogFlushEvery bounds how long an access-log line waits in the
@@ -76,13 +78,9 @@ type sinkHandler struct {
 	sink *logSink
 }
 
-// accessLogMessage is the message of the server's per-request line
-// (internal/server, wrap).
-const accessLogMessage = "request"
-
 func (h sinkHandler) Handle(ctx context.Context, r slog.Record) error {
 	err := h.Handler.Handle(ctx, r)
-	if r.Level != slog.LevelInfo || r.Message != accessLogMessage {
+	if r.Level != slog.LevelInfo || r.Message != server.AccessLogMessage {
 		h.sink.Flush()
 	}
 	return err

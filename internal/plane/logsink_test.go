@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PostHog/hogland/internal/server"
 	"github.com/PostHog/hogland/internal/syncbuf"
 )
 
@@ -13,8 +14,8 @@ func TestLogSinkBatchesAccessLines(t *testing.T) {
 	var out syncbuf.Buffer
 	sink := newLogSink(&out)
 	log := slog.New(sinkHandler{Handler: slog.NewTextHandler(sink, nil), sink: sink}).With("k", "v")
-	log.Info(accessLogMessage, "path", "/a")
-	log.Info(accessLogMessage, "path", "/b")
+	log.Info(server.AccessLogMessage, "path", "/a")
+	log.Info(server.AccessLogMessage, "path", "/b")
 	if got := out.String(); got != "" {
 		t.Fatalf("access lines written at once: %q", got)
 	}
@@ -29,7 +30,7 @@ func TestLogSinkBatchesAccessLines(t *testing.T) {
 		t.Fatalf("info line not written at once: %q", out.String())
 	}
 	// An access line alone waits for the timer.
-	log.Info(accessLogMessage, "path", "/c")
+	log.Info(server.AccessLogMessage, "path", "/c")
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(out.String(), "path=/c") {
 		if time.Now().After(deadline) {

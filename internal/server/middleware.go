@@ -33,6 +33,10 @@ func requestID(r *http.Request) string {
 	return auth.RandomID("req_", 20)
 }
 
+// AccessLogMessage is the message of the one info line logged per request
+// (the access log), which a log sink may batch.
+const AccessLogMessage = "request"
+
 // statusClientClosed is the status the logs give a request whose caller
 // went away before any answer (nginx's 499); it is never sent.
 const statusClientClosed = 499
@@ -115,7 +119,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				m.Errors.WithLabelValues(errs.KindOf(err).String()).Inc()
 			}
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, AccessLogMessage, slog.String("request_id", id), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", w.status), slog.Int64("bytes", w.bytes),
 			slog.Int64("ms", time.Since(start).Milliseconds()))
 	})
