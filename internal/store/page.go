@@ -46,14 +46,14 @@ func pointers[T any](s []T) []*T {
 	return ptrs
 }
 
-// column returns the values of a one-column query's rows (an empty, not
-// nil, slice when there are none), closing them: column(s.query(...)).
+// column returns the values of a one-column query's rows, closing them:
+// column(s.query(...)).
 func column(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []string{}
+	var out []string
 	for rows.Next() {
 		var v string
 		if err := rows.Scan(&v); err != nil {

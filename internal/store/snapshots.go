@@ -244,10 +244,8 @@ func dependents(ctx context.Context, tx *sql.Tx, id string) (SnapshotDependents,
 		if err != nil {
 			return d, err
 		}
-		if len(ids) > 0 { // none stays nil
-			sort.Strings(ids)
-			*q.dst = ids
-		}
+		sort.Strings(ids)
+		*q.dst = ids
 	}
 	return d, nil
 }
