@@ -144,7 +144,7 @@ class AsyncHogland:
         call = _calls.get(box_id, timeout=timeout, extra_headers=extra_headers)
         return self._box((await self._transport.send(call)).content)
 
-    async def iter_boxes(
+    def iter_boxes(
         self,
         *,
         status: str | Sequence[str] | None = None,
@@ -154,7 +154,7 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[AsyncHogbox]:
         """Every box (newest first): ``async for box in client.iter_boxes()``."""
-        async for item in awalk_pages(
+        return awalk_pages(
             lambda cursor: self.list(
                 limit=page_size,
                 cursor=cursor,
@@ -163,8 +163,7 @@ class AsyncHogland:
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-        ):
-            yield item
+        )
 
     # snapshots
 
@@ -202,7 +201,7 @@ class AsyncHogland:
         )
         return SnapshotList.model_validate_json((await self._transport.send(call)).content)
 
-    async def iter_snapshots(
+    def iter_snapshots(
         self,
         *,
         box_id: str | None = None,
@@ -211,7 +210,7 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[SnapshotRecord]:
         """Every snapshot (of ``box_id``, if given), fetching pages as needed."""
-        async for item in awalk_pages(
+        return awalk_pages(
             lambda cursor: self.list_snapshots(
                 limit=page_size,
                 cursor=cursor,
@@ -219,8 +218,7 @@ class AsyncHogland:
                 timeout=timeout,
                 extra_headers=extra_headers,
             )
-        ):
-            yield item
+        )
 
     async def delete_snapshot(
         self, snapshot_id: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
@@ -317,7 +315,7 @@ class AsyncHogland:
             items=[AsyncDevbox(self, view) for view in page.items], next_cursor=page.next_cursor
         )
 
-    async def iter_devboxes(
+    def iter_devboxes(
         self,
         *,
         page_size: int | None = None,
@@ -325,12 +323,11 @@ class AsyncHogland:
         extra_headers: Headers = None,
     ) -> AsyncIterator[AsyncDevbox]:
         """Every devbox: ``async for devbox in client.iter_devboxes()``."""
-        async for item in awalk_pages(
+        return awalk_pages(
             lambda cursor: self.list_devboxes(
                 limit=page_size, cursor=cursor, timeout=timeout, extra_headers=extra_headers
             )
-        ):
-            yield item
+        )
 
     async def delete_devbox(
         self, devbox: str, *, timeout: TimeoutTypes = None, extra_headers: Headers = None
