@@ -141,7 +141,6 @@ func (s *HostServer) Stop() {
 type Forwarder struct {
 	URL    string
 	cmd    *exec.Cmd
-	stdin  io.Closer
 	exited chan struct{}
 }
 
@@ -150,8 +149,9 @@ type Forwarder struct {
 func StartForwarder(ctx context.Context, bin, agentSocket string, port int) (*Forwarder, error) {
 	f := &Forwarder{exited: make(chan struct{})}
 	f.cmd = exec.Command(bin, "-agent-socket", agentSocket, "-port", strconv.Itoa(port))
-	var err error
-	if f.stdin, err = f.cmd.StdinPipe(); err != nil {
+	// The forwarder ends when its stdin closes: the pipe's write end is
+	// held by cmd until it exits, so it goes with this process.
+	if _, err := f.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
 	out, err := f.cmd.StdoutPipe()
@@ -192,7 +192,6 @@ func StartForwarder(ctx context.Context, bin, agentSocket string, port int) (*Fo
 
 // Stop ends the forwarder.
 func (f *Forwarder) Stop() {
-	_ = f.stdin.Close()
 	_ = f.cmd.Process.Kill()
 	<-f.exited
 }
