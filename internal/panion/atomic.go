@@ -69,7 +69,7 @@ func atomicWrite(opts writeOptions, body io.Reader) (api.FileInfo, error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	size, sum, err := copyHashed(tmp, body, opts, copyBuf(opts.size))
+	size, sum, err := copyHashed(tmp, body, opts)
 	if err != nil {
 		return api.FileInfo{}, err
 	}
@@ -153,12 +153,12 @@ func copyBuf(size int64) []byte {
 
 // copyHashed copies body into f, answering the size and hex SHA-256
 // (empty with opts.noHash).
-func copyHashed(f *os.File, body io.Reader, opts writeOptions, buf []byte) (int64, string, error) {
+func copyHashed(f *os.File, body io.Reader, opts writeOptions) (int64, string, error) {
 	hw := &hashWriter{f: f}
 	if !opts.noHash {
 		hw.h = sha256.New()
 	}
-	n, err := io.CopyBuffer(hw, body, buf)
+	n, err := io.CopyBuffer(hw, body, copyBuf(opts.size))
 	switch {
 	case hw.err != nil:
 		return 0, "", fsError(opts.path, hw.err)

@@ -47,10 +47,7 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	if uc, ok := conn.(*net.UnixConn); ok && headerHas(r.Header, "Upgrade", "tcp-fd") {
-		switch handOver(uc, brw.Reader, up) {
-		case handedOver:
-			return
-		case handOverFailed:
+		if handOver(uc, brw.Reader, up) {
 			conn.Close()
 			up.Close()
 			return
@@ -67,56 +64,40 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request) {
 	splice(conn, brw.Reader, up)
 }
 
-// The outcomes of handOver.
-const (
-	handedOver     = iota // the client has the connection; both are closed here
-	handOverFailed        // both connections are broken
-	notHandedOver         // nothing was sent: relay instead
-)
-
 // handOverAnswer is the 101 answer that carries the connection.
 const handOverAnswer = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp-fd\r\n\r\n"
 
 // handOver answers a client that offered tcp-fd with the connection up
 // itself: its descriptor goes with the 101 answer (SCM_RIGHTS), so that
 // the client reaches the port directly and no byte is copied here. Bytes
-// the client sent right behind its request (in br) go to up first. It
-// closes this process's copies of both connections unless it answers
-// notHandedOver, which it does when the answer could not be sent (a
-// socket that cannot pass descriptors, as under gVisor): nothing was
-// written then.
-func handOver(c *net.UnixConn, br *bufio.Reader, up net.Conn) int {
+// the client sent right behind its request (in br) go to up first. done
+// is true when this process is finished with both connections: the client
+// has the connection, or they are broken. It is false when nothing was
+// sent (a socket that cannot pass descriptors, as under gVisor): relay
+// instead.
+func handOver(c *net.UnixConn, br *bufio.Reader, up net.Conn) (done bool) {
 	tc, ok := up.(*net.TCPConn)
 	if !ok {
-		return notHandedOver
+		return false
 	}
 	raw, err := tc.SyscallConn()
 	if err != nil {
-		return notHandedOver
+		return false
 	}
 	if n := br.Buffered(); n > 0 {
 		b, _ := br.Peek(n)
 		if _, err := up.Write(b); err != nil {
-			return handOverFailed
+			return true
 		}
 		_, _ = br.Discard(n)
 	}
 	var n int
-	var sendErr error
 	if err := raw.Control(func(fd uintptr) {
-		n, _, sendErr = c.WriteMsgUnix([]byte(handOverAnswer), syscall.UnixRights(int(fd)), nil)
+		n, _, _ = c.WriteMsgUnix([]byte(handOverAnswer), syscall.UnixRights(int(fd)), nil)
 	}); err != nil {
-		return notHandedOver
+		return false
 	}
-	switch {
-	case sendErr == nil && n == len(handOverAnswer):
-		c.Close()
-		up.Close()
-		return handedOver
-	case n == 0:
-		return notHandedOver
-	}
-	return handOverFailed
+	return n > 0 // sent whole, or the stream is broken partway
 }
 
 // dialBox connects to port on the box's loopback: 127.0.0.1, then ::1

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -35,24 +36,20 @@ func (c *Client) Relay(ctx context.Context, port int) (net.Conn, error) {
 	if err != nil {
 		return nil, transportError(ctx, err)
 	}
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		br, _, err := handshake(ctx, conn, conn, req, "tcp")
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		return &relayConn{Conn: conn, r: br}, nil
+	rd, proto := io.Reader(conn), "tcp"
+	var rr *rightsReader
+	if uc, ok := conn.(*net.UnixConn); ok {
+		rr = &rightsReader{c: uc, fd: -1}
+		rd, proto = rr, "tcp-fd, tcp"
 	}
-	rr := &rightsReader{c: uc}
-	br, resp, err := handshake(ctx, conn, rr, req, "tcp-fd, tcp")
+	br, resp, err := handshake(ctx, conn, rd, req, proto)
 	fd := rr.take()
 	if err != nil {
 		closeFD(fd)
 		conn.Close()
 		return nil, err
 	}
-	handedOver := strings.EqualFold(strings.TrimSpace(resp.Header.Get("Upgrade")), "tcp-fd")
+	handedOver := rr != nil && strings.EqualFold(strings.TrimSpace(resp.Header.Get("Upgrade")), "tcp-fd")
 	if !handedOver {
 		closeFD(fd)
 		if fd >= 0 {
@@ -96,9 +93,8 @@ func tcpConnFromFD(fd int) (net.Conn, error) {
 type rightsReader struct {
 	c     *net.UnixConn
 	oob   [24]byte // room for one descriptor: syscall.CmsgSpace(4)
-	fd    int      // the descriptor received, when got
-	got   bool
-	extra bool // more than one descriptor, or a truncated control message
+	fd    int      // the descriptor received, or -1
+	extra bool     // more than one descriptor, or a truncated control message
 	plain bool
 }
 
@@ -121,12 +117,12 @@ func (r *rightsReader) Read(p []byte) (int, error) {
 				continue
 			}
 			for _, fd := range fds {
-				if r.got {
+				if r.fd >= 0 {
 					r.extra = true
 					closeFD(fd)
 					continue
 				}
-				r.fd, r.got = fd, true
+				r.fd = fd
 			}
 		}
 	}
@@ -134,12 +130,13 @@ func (r *rightsReader) Read(p []byte) (int, error) {
 }
 
 // take switches to plain reads and answers the descriptor received, or -1
-// when there is none or the agent sent more than one.
+// when there is none, the agent sent more than one, or r is nil (a
+// connection that cannot carry descriptors).
 func (r *rightsReader) take() int {
-	r.plain = true
-	if !r.got {
+	if r == nil {
 		return -1
 	}
+	r.plain = true
 	if r.extra {
 		closeFD(r.fd)
 		return -1
